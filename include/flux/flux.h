@@ -1,0 +1,261 @@
+/* libflux: the public API of the flux migration library.
+ *
+ * Everything the flux command does is available here; the CLI is a thin
+ * client.  No function prints or exits: each returns a flux_status and, on
+ * failure, fills a caller-owned flux_error.
+ *
+ * A typical test of one's own migrations:
+ *
+ *     flux_open_options o;
+ *     flux_open_options_init(&o);
+ *     o.config_path = "flux.toml";
+ *     o.uri = "sqlite:test.db";
+ *     flux_project *p;
+ *     flux_error err;
+ *     if (flux_project_open(&o, &p, &err) != FLUX_OK) ...;
+ *     flux_plan *plan;
+ *     flux_plan_apply(p, -1, &plan, &err);
+ *     flux_plan_execute(p, plan, NULL, NULL, &err);
+ *     flux_plan_free(plan);
+ *     flux_project_close(p);
+ */
+#ifndef FLUX_FLUX_H
+#define FLUX_FLUX_H
+
+#include <stddef.h>
+#include <flux/status.h>
+#include <flux/error.h>
+#include <flux/backend.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+const char *flux_version(void);
+/* A short English name for a status code ("migration failed", ...). */
+const char *flux_status_name(flux_status code);
+
+/* ---- configuration (flux.toml) ---------------------------------------- */
+
+typedef struct flux_config flux_config;
+
+/* Read a flux.toml.  Errors name the file and line. */
+int flux_config_load(const char *path, flux_config **out, flux_error *err);
+void flux_config_free(flux_config *cfg);
+const char *flux_config_path(const flux_config *cfg);
+const char *flux_config_backend(const flux_config *cfg);
+/* As written in the file; relative paths are relative to the file's
+ * directory (see flux_config_migration_path). */
+const char *flux_config_migration_directory(const flux_config *cfg);
+/* The migration directory resolved against the config file's directory;
+ * owned by cfg. */
+const char *flux_config_migration_path(const flux_config *cfg);
+const char *flux_config_log_level(const flux_config *cfg);   /* or NULL */
+int flux_config_apply_repeatable_on_undo(const flux_config *cfg);
+const struct flux_options *flux_config_backend_options(const flux_config *cfg);
+
+/* Typed reads of [backend] options; the same functions back the host
+ * services handed to plugins. */
+int flux_options_string(const struct flux_options *opts, const char *key,
+			const char *def, const char **out, flux_error *err);
+int flux_options_int(const struct flux_options *opts, const char *key,
+		     long long def, long long *out, flux_error *err);
+int flux_options_bool(const struct flux_options *opts, const char *key,
+		      int def, int *out, flux_error *err);
+size_t flux_options_count(const struct flux_options *opts);
+const char *flux_options_key(const struct flux_options *opts, size_t i);
+/* Line of key i in flux.toml, and whether any accessor has read it. */
+int flux_options_line(const struct flux_options *opts, size_t i);
+int flux_options_used(const struct flux_options *opts, size_t i);
+
+/* Parse one TOML log level name ("DEBUG", "INFO", "WARNING", "ERROR",
+ * "CRITICAL"); returns 0 for an unknown name. */
+int flux_log_level_parse(const char *name);
+
+/* ---- backend registry (manifest discovery) ---------------------------- */
+
+typedef struct flux_registry flux_registry;
+typedef struct flux_backend_info flux_backend_info;
+
+/* The compiled-in system manifest directory. */
+const char *flux_registry_system_dir(void);
+
+/* Scan manifest directories.  search_path is a colon-separated list; NULL
+ * means $FLUX_BACKEND_PATH followed by the system directory.  Manifests
+ * are read now, modules opened only by flux_registry_load().  Problems
+ * with single manifests or lines do not fail the scan: they are kept as
+ * problems (see below) and the good entries stay usable.  Fails only when
+ * out of memory. */
+int flux_registry_open(const char *search_path, flux_registry **out,
+		       flux_error *err);
+void flux_registry_free(flux_registry *reg);
+size_t flux_registry_count(const flux_registry *reg);
+const flux_backend_info *flux_registry_get(const flux_registry *reg, size_t i);
+/* The visible (first, unshadowed) backend of that name, or NULL. */
+const flux_backend_info *flux_registry_find(const flux_registry *reg,
+					    const char *name);
+/* The directories searched, in order, and whether each exists. */
+size_t flux_registry_dir_count(const flux_registry *reg);
+const char *flux_registry_dir(const flux_registry *reg, size_t i, int *exists);
+size_t flux_registry_problem_count(const flux_registry *reg);
+const flux_error *flux_registry_problem(const flux_registry *reg, size_t i);
+
+/* Open the module, resolve and call its registration function, verify the
+ * result.  Repeated calls return the same struct. */
+int flux_registry_load(flux_registry *reg, const flux_backend_info *info,
+		       const struct flux_backend **out, flux_error *err);
+
+const char *flux_backend_info_name(const flux_backend_info *info);
+const char *flux_backend_info_module(const flux_backend_info *info);
+const char *flux_backend_info_symbol(const flux_backend_info *info);
+const char *flux_backend_info_manifest(const flux_backend_info *info);
+int flux_backend_info_line(const flux_backend_info *info);
+/* NULL when visible, else the entry that shadows it. */
+const flux_backend_info *flux_backend_info_shadowed_by(const flux_backend_info *info);
+
+/* ---- migrations ------------------------------------------------------- */
+
+typedef enum flux_stage {
+	FLUX_STAGE_PRE = 0,     /* pre-apply/: repeatable, before */
+	FLUX_STAGE_MAIN = 1,    /* the versioned migrations */
+	FLUX_STAGE_POST = 2     /* post-apply/: repeatable, after */
+} flux_stage;
+
+typedef enum flux_migration_kind {
+	FLUX_KIND_SQL = 0,      /* ID.sql (+ ID.undo.sql) */
+	FLUX_KIND_PYTHON = 1,   /* ID.py with apply() and optional undo() */
+	FLUX_KIND_SCRIPT = 2    /* executable: `FILE apply` / `FILE undo` */
+} flux_migration_kind;
+
+typedef struct flux_migrations flux_migrations;
+typedef struct flux_migration flux_migration;
+
+/* Read a migration directory with its pre-apply/ and post-apply/.
+ * Python migrations are evaluated (in one python3 process, or
+ * $FLUX_PYTHON) and generator scripts run, so every up SQL text and its
+ * hash are known on return. */
+int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err);
+void flux_migrations_free(flux_migrations *set);
+size_t flux_migrations_count(const flux_migrations *set, flux_stage stage);
+const flux_migration *flux_migrations_get(const flux_migrations *set,
+					  flux_stage stage, size_t i);
+const flux_migration *flux_migrations_find(const flux_migrations *set,
+					   const char *id);
+
+const char *flux_migration_id(const flux_migration *m);
+const char *flux_migration_path(const flux_migration *m);
+flux_migration_kind flux_migration_kind_of(const flux_migration *m);
+flux_stage flux_migration_stage(const flux_migration *m);
+const char *flux_migration_up(const flux_migration *m, size_t *len);
+const char *flux_migration_hash(const flux_migration *m);
+/* FLUX_APPLY_* flags from directives (`-- flux: no-transaction`). */
+unsigned int flux_migration_flags(const flux_migration *m);
+/* Whether an undo exists (for scripts: assumed, asked on use). */
+int flux_migration_has_undo(const flux_migration *m);
+/* The file the undo comes from (ID.undo.sql, or the migration itself). */
+const char *flux_migration_undo_path(const flux_migration *m);
+/* The undo SQL, generated on first use; *sql is NULL when there is none. */
+int flux_migration_undo(const flux_migration *m, const char **sql, size_t *len,
+			flux_error *err);
+
+/* Lower-case hex MD5 of data, as the Python tool stores it. */
+void flux_md5_hex(const void *data, size_t len, char out[33]);
+
+/* ---- projects: open, inspect, plan, execute -------------------------- */
+
+typedef void (*flux_log_fn)(void *ctx, int level, const char *message);
+
+typedef struct flux_open_options {
+	const char *config_path;   /* default "flux.toml" */
+	const char *uri;           /* required */
+	const char *backend_path;  /* manifest search path; NULL: default */
+	double lock_timeout;       /* seconds; < 0 waits for ever (default) */
+	flux_log_fn log;           /* may be NULL */
+	void *log_ctx;
+	int log_level;             /* messages below it are dropped; 0: flux.toml's
+				      log_level, else WARNING */
+	const flux_config *config; /* use this instead of reading config_path */
+} flux_open_options;
+
+void flux_open_options_init(flux_open_options *o);
+
+typedef struct flux_project flux_project;
+
+/* Read the config and migrations, load the backend, connect, take the
+ * lock, create the record table when missing, read the applied records. */
+int flux_project_open(const flux_open_options *o, flux_project **out,
+		      flux_error *err);
+/* Release the lock and disconnect; safe on NULL. */
+void flux_project_close(flux_project *p);
+
+const flux_migrations *flux_project_migrations(const flux_project *p);
+const flux_config *flux_project_config(const flux_project *p);
+const struct flux_backend *flux_project_backend(const flux_project *p);
+
+typedef struct flux_record {
+	const char *id;
+	const char *hash;
+	const char *applied_at;
+} flux_record;
+
+/* The record table as last read, sorted by id. */
+size_t flux_project_record_count(const flux_project *p);
+const flux_record *flux_project_record(const flux_project *p, size_t i);
+const flux_record *flux_project_record_find(const flux_project *p, const char *id);
+int flux_project_refresh(flux_project *p, flux_error *err);
+
+/* Check the directory against the records (discontinuity, changed hashes).
+ * FLUX_ERR_CORRUPT names the migration and, for a changed file, both
+ * hashes. */
+int flux_project_validate(flux_project *p, flux_error *err);
+
+typedef enum flux_plan_kind { FLUX_PLAN_APPLY = 0, FLUX_PLAN_ROLLBACK = 1 } flux_plan_kind;
+typedef struct flux_plan flux_plan;
+
+/* The first n unapplied migrations (n < 0: all).  Validates first. */
+int flux_plan_apply(flux_project *p, long n, flux_plan **out, flux_error *err);
+/* The last n applied migrations, newest first (n < 0: all), or with
+ * to_id: to_id and everything applied after it.  repeatable: 1 run
+ * pre/post-apply around the undo, 0 don't, -1 as flux.toml says. */
+int flux_plan_rollback(flux_project *p, long n, const char *to_id, int repeatable,
+		       flux_plan **out, flux_error *err);
+void flux_plan_free(flux_plan *plan);
+flux_plan_kind flux_plan_kind_of(const flux_plan *plan);
+size_t flux_plan_count(const flux_plan *plan);
+const flux_migration *flux_plan_get(const flux_plan *plan, size_t i);
+int flux_plan_runs_repeatable(const flux_plan *plan);
+
+typedef enum flux_event_type {
+	FLUX_EVENT_START = 0,
+	FLUX_EVENT_DONE = 1,
+	FLUX_EVENT_FAILED = 2
+} flux_event_type;
+
+typedef struct flux_event {
+	flux_event_type type;
+	flux_plan_kind direction;
+	const flux_migration *migration;
+	double seconds;             /* for DONE and FAILED */
+} flux_event;
+
+typedef void (*flux_progress_fn)(void *ctx, const flux_event *ev);
+
+/* Run the plan: pre-apply, each migration with its record in one
+ * transaction, post-apply (also after a failed migration).  The first
+ * failure stops the main batch and is returned; migrations done before
+ * it stay done.  The records are re-read afterwards. */
+int flux_plan_execute(flux_project *p, const flux_plan *plan,
+		      flux_progress_fn progress, void *ctx, flux_error *err);
+
+/* ---- errors ----------------------------------------------------------- */
+
+void flux_error_clear(flux_error *err);
+int flux_error_set(flux_error *err, flux_status code, const char *fmt, ...)
+	FLUX_PRINTF(3, 4);
+/* Copy a connection string with any password replaced by "****". */
+void flux_uri_redact(const char *uri, char *out, size_t outsz);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,506 @@
+/* The PostgreSQL backend, over libpq; a drop-in for databases the Python
+ * tool manages: same record table, same advisory lock.
+ *
+ * Each migration with its record goes to the server as one simple-query
+ * message (BEGIN; migration; INSERT record; COMMIT): one round trip per
+ * migration, and the server runs it all or none of it. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <flux/backend.h>
+
+#include "pg.h"
+
+struct pg {
+	const struct flux_host *host;
+	char *conninfo;
+	char *schema_q;    /* quoted identifiers */
+	char *table_q;
+	const char *schema;
+	const char *table;
+	long long lock_id;
+	PGconn *conn;
+};
+
+static int valid_ident(const char *t)
+{
+	if (!*t || strlen(t) > 63)
+		return 0;
+	for (; *t; t++)
+		if (!(*t == '_' || (*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'z') ||
+		      (*t >= 'A' && *t <= 'Z')))
+			return 0;
+	return 1;
+}
+
+/* The server counts positions in characters; flux in bytes. */
+static long char_to_byte(const char *s, size_t len, long chars)
+{
+	size_t i = 0;
+	for (long c = 1; c < chars && i < len; c++) {
+		i++;
+		while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+	}
+	return (long)i + 1;
+}
+
+static int lost(struct pg *g)
+{
+	return PQstatus(g->conn) == CONNECTION_BAD;
+}
+
+/* Fill err from a failed result (res may be NULL). */
+static int pg_error(struct pg *g, PGresult *res, flux_error *err, const char *what)
+{
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *msg = primary ? primary : PQerrorMessage(g->conn);
+	char clean[FLUX_ERROR_MESSAGE_MAX];
+	snprintf(clean, sizeof(clean), "%s", msg && *msg ? msg : "unknown error");
+	clean[strcspn(clean, "\n")] = '\0';
+	int code = lost(g) ? FLUX_ERR_CONNECTION : FLUX_ERR_BACKEND;
+	g->host->error_set(err, code, "%s%s%s", what ? what : "", what ? ": " : "", clean);
+	if (res) {
+		const char *f;
+		if ((f = PQresultErrorField(res, PG_DIAG_SQLSTATE)))
+			snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", f);
+		if ((f = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL)))
+			snprintf(err->detail, sizeof(err->detail), "%s", f);
+		if ((f = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT)))
+			snprintf(err->hint, sizeof(err->hint), "%s", f);
+		if ((f = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION)))
+			err->position = atol(f);
+	}
+	if (code == FLUX_ERR_CONNECTION && !err->hint[0])
+		snprintf(err->hint, sizeof(err->hint), "the connection to the server was "
+			 "lost; the record table shows exactly what committed (flux status)");
+	return code;
+}
+
+static int exec_ok(struct pg *g, const char *sql, flux_error *err, const char *what)
+{
+	PGresult *res = PQexec(g->conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = FLUX_OK;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = pg_error(g, res, err, what);
+	PQclear(res);
+	return rc;
+}
+
+static PGresult *exec_params(struct pg *g, const char *sql, int n, const char *const *v)
+{
+	return PQexecParams(g->conn, sql, n, NULL, v, NULL, NULL, 0);
+}
+
+static int pg_create(const struct flux_host *host, const struct flux_options *opts,
+		     const char *uri, void **state, flux_error *err)
+{
+	const char *schema, *table;
+	long long lock_id;
+	int rc = host->option_string(opts, "migrations_schema", "public", &schema, err);
+	if (!rc)
+		rc = host->option_string(opts, "migrations_table", "_flux_migrations", &table, err);
+	if (!rc)
+		rc = host->option_int(opts, "migrations_lock_id", 3589, &lock_id, err);
+	if (rc)
+		return rc;
+	if (!valid_ident(table))
+		return host->error_set(err, FLUX_ERR_CONFIG, "[backend] migrations_table '%s' "
+				       "must match ^[A-Za-z0-9_]+$ (at most 63)", table);
+	if (!valid_ident(schema))
+		return host->error_set(err, FLUX_ERR_CONFIG, "[backend] migrations_schema '%s' "
+				       "must match ^[A-Za-z0-9_]+$ (at most 63)", schema);
+	char *conninfo = pg_uri_normalize(uri);
+	if (!conninfo)
+		return host->error_set(err, FLUX_ERR_INVALID,
+				       "not a PostgreSQL connection string (expected "
+				       "postgresql://, postgres://, postgresql+asyncpg://, "
+				       "postgresql+aiopg:// or key=value pairs)");
+	struct pg *g = calloc(1, sizeof(*g));
+	if (!g) {
+		free(conninfo);
+		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	g->host = host;
+	g->conninfo = conninfo;
+	g->schema = schema;
+	g->table = table;
+	g->lock_id = lock_id;
+	/* Validated above to plain identifiers; quoting keeps the case the
+	 * Python tool's psycopg Identifier() kept. */
+	g->schema_q = malloc(strlen(schema) + 3);
+	g->table_q = malloc(strlen(schema) + strlen(table) + 6);
+	if (!g->schema_q || !g->table_q) {
+		free(g->schema_q);
+		free(g->table_q);
+		free(conninfo);
+		free(g);
+		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	sprintf(g->schema_q, "\"%s\"", schema);
+	sprintf(g->table_q, "\"%s\".\"%s\"", schema, table);
+	*state = g;
+	return FLUX_OK;
+}
+
+static void pg_destroy(void *state)
+{
+	struct pg *g = state;
+	if (g->conn)
+		PQfinish(g->conn);
+	free(g->conninfo);
+	free(g->schema_q);
+	free(g->table_q);
+	free(g);
+}
+
+static void quiet(void *arg, const PGresult *res) { (void)arg; (void)res; }
+
+static int pg_connect(void *state, flux_error *err)
+{
+	struct pg *g = state;
+	const char *const keys[] = {"dbname", "fallback_application_name", "client_encoding",
+				    NULL};
+	const char *const vals[] = {g->conninfo, "flux", "UTF8", NULL};
+	g->conn = PQconnectdbParams(keys, vals, 1);
+	if (!g->conn)
+		return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	if (PQstatus(g->conn) != CONNECTION_OK) {
+		/* libpq's message names host and port, never the password. */
+		char msg[FLUX_ERROR_MESSAGE_MAX];
+		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(g->conn));
+		size_t l = strlen(msg);
+		while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
+			msg[--l] = '\0';
+		for (char *p = msg; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		return g->host->error_set(err, FLUX_ERR_BACKEND,
+					  "cannot connect to PostgreSQL: %s", msg);
+	}
+	/* NOTICEs (e.g. "schema already exists, skipping") are not ours to print. */
+	PQsetNoticeReceiver(g->conn, quiet, NULL);
+	return FLUX_OK;
+}
+
+static int pg_disconnect(void *state, flux_error *err)
+{
+	struct pg *g = state;
+	if (g->conn)
+		PQfinish(g->conn);
+	g->conn = NULL;
+	return FLUX_OK;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Who holds our advisory lock: pg_advisory_lock(bigint) appears in pg_locks
+ * with the key's high half in classid, low half in objid and objsubid 1. */
+static void describe_holder(struct pg *g, char *out, size_t n)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", g->lock_id);
+	const char *v[] = {key};
+	PGresult *res = exec_params(g,
+		"SELECT a.pid, coalesce(a.application_name, ''), "
+		"coalesce(to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '') "
+		"FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+		"WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+		"AND l.classid::bigint = (($1::bigint >> 32) & 4294967295) "
+		"AND l.objid::bigint = ($1::bigint & 4294967295) "
+		"AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+		"LIMIT 1", 1, v);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		snprintf(out, n, "pid %s, application_name '%s', started %s",
+			 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	else
+		snprintf(out, n, "holder not visible to this role");
+	PQclear(res);
+}
+
+static int pg_lock(void *state, double timeout, flux_error *err)
+{
+	struct pg *g = state;
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", g->lock_id);
+	const char *v[] = {key};
+	double start = mono();
+	int said = 0;
+	for (;;) {
+		PGresult *res = exec_params(g, "SELECT pg_try_advisory_lock($1::bigint)", 1, v);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			int rc = pg_error(g, res, err, "taking the migration lock");
+			PQclear(res);
+			return rc;
+		}
+		int got = PQgetvalue(res, 0, 0)[0] == 't';
+		PQclear(res);
+		if (got)
+			return FLUX_OK;
+		double waited = mono() - start;
+		if (timeout >= 0 && waited >= timeout) {
+			char who[512];
+			describe_holder(g, who, sizeof(who));
+			return g->host->error_set(err, FLUX_ERR_LOCK_TIMEOUT,
+						  "gave up after %.1f s waiting for advisory lock "
+						  "%lld, held by %s", waited, g->lock_id, who);
+		}
+		if (!said && waited >= 1.0) {
+			char who[512];
+			describe_holder(g, who, sizeof(who));
+			g->host->log(g->host, FLUX_LOG_WARNING,
+				     "waiting for advisory lock %lld (migrations_lock_id), held "
+				     "by %s", g->lock_id, who);
+			said = 1;
+		}
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int pg_unlock(void *state, flux_error *err)
+{
+	struct pg *g = state;
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", g->lock_id);
+	const char *v[] = {key};
+	PGresult *res = exec_params(g, "SELECT pg_advisory_unlock($1::bigint)", 1, v);
+	int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? FLUX_OK
+		 : pg_error(g, res, err, "releasing the migration lock");
+	PQclear(res);
+	return rc;
+}
+
+static int pg_begin(void *state, flux_error *err) { return exec_ok(state, "BEGIN", err, NULL); }
+static int pg_commit(void *state, flux_error *err) { return exec_ok(state, "COMMIT", err, NULL); }
+static int pg_rollback(void *state, flux_error *err)
+{
+	return exec_ok(state, "ROLLBACK", err, NULL);
+}
+
+static int pg_is_initialized(void *state, int *init, flux_error *err)
+{
+	struct pg *g = state;
+	const char *v[] = {g->schema, g->table};
+	PGresult *res = exec_params(g, "SELECT 1 FROM information_schema.tables "
+				    "WHERE table_schema = $1 AND table_name = $2", 2, v);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		int rc = pg_error(g, res, err, "looking for the record table");
+		PQclear(res);
+		return rc;
+	}
+	*init = PQntuples(res) > 0;
+	PQclear(res);
+	return FLUX_OK;
+}
+
+static int pg_initialize(void *state, flux_error *err)
+{
+	struct pg *g = state;
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "CREATE SCHEMA IF NOT EXISTS %s; CREATE TABLE IF NOT EXISTS %s (id text "
+		 "primary key, hash text not null, applied_at timestamp not null default "
+		 "current_timestamp)", g->schema_q, g->table_q);
+	return exec_ok(g, sql, err, "creating the record table");
+}
+
+static int pg_register(void *state, const char *id, const char *hash, flux_error *err)
+{
+	struct pg *g = state;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "INSERT INTO %s (id, hash) VALUES ($1, $2)", g->table_q);
+	const char *v[] = {id, hash};
+	PGresult *res = exec_params(g, sql, 2, v);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? FLUX_OK
+		 : pg_error(g, res, err, "recording the migration");
+	PQclear(res);
+	return rc;
+}
+
+static int pg_unregister(void *state, const char *id, flux_error *err)
+{
+	struct pg *g = state;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = $1", g->table_q);
+	const char *v[] = {id};
+	PGresult *res = exec_params(g, sql, 1, v);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? FLUX_OK
+		 : pg_error(g, res, err, "deleting the migration record");
+	PQclear(res);
+	return rc;
+}
+
+/* Run text (not NUL-terminated) as one simple query.  prefix_chars is how
+ * many characters of the sent string come before text, to map the
+ * server's position back into text. */
+static int run_text(struct pg *g, const char *sent, const char *text, size_t len,
+		    long prefix_chars, flux_error *err)
+{
+	PGresult *res = PQexec(g->conn, sent);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = FLUX_OK;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+		rc = pg_error(g, res, err, NULL);
+		if (err->position > prefix_chars)
+			err->position = char_to_byte(text, len, err->position - prefix_chars);
+		else
+			err->position = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static int apply_statements(struct pg *g, const char *sql, size_t len, flux_error *err)
+{
+	struct pg_stmt *st;
+	size_t n = pg_split(sql, len, &st);
+	if (n == (size_t)-1)
+		return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	int rc = FLUX_OK;
+	for (size_t i = 0; i < n && rc == FLUX_OK; i++) {
+		char *one = malloc(st[i].len + 1);
+		if (!one) {
+			rc = g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+			break;
+		}
+		memcpy(one, sql + st[i].offset, st[i].len);
+		one[st[i].len] = '\0';
+		rc = run_text(g, one, one, st[i].len, 0, err);
+		free(one);
+		if (rc) {
+			if (err->position > 0)
+				err->position += (long)st[i].offset;
+			else
+				err->position = (long)st[i].offset + 1;
+			char ran[FLUX_ERROR_DETAIL_MAX];
+			snprintf(ran, sizeof(ran), "%s%sno-transaction migration: statement %zu "
+				 "of %zu failed; %s", err->detail, err->detail[0] ? "\n" : "",
+				 i + 1, n,
+				 i == 0 ? "no statement before it ran"
+					: "the statements before it ran and stay in effect");
+			memcpy(err->detail, ran, sizeof(err->detail));
+		}
+	}
+	free(st);
+	return rc;
+}
+
+static int pg_apply(void *state, const char *sql, size_t len, unsigned int flags,
+		    flux_error *err)
+{
+	struct pg *g = state;
+	if (flags & FLUX_APPLY_NO_TRANSACTION)
+		return apply_statements(g, sql, len, err);
+	char *text = malloc(len + 1);
+	if (!text)
+		return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	memcpy(text, sql, len);
+	text[len] = '\0';
+	int rc = strlen(text) != len
+		? g->host->error_set(err, FLUX_ERR_INVALID, "migration contains a NUL byte")
+		: run_text(g, text, text, len, 0, err);
+	free(text);
+	return rc;
+}
+
+static int pg_run_step(void *state, const struct flux_step *step, flux_error *err)
+{
+	struct pg *g = state;
+	if (memchr(step->sql, '\0', step->len))
+		return g->host->error_set(err, FLUX_ERR_INVALID, "migration contains a NUL byte");
+	char *id = PQescapeLiteral(g->conn, step->id, strlen(step->id));
+	char *hash = step->hash ? PQescapeLiteral(g->conn, step->hash, strlen(step->hash)) : NULL;
+	if (!id || (step->hash && !hash)) {
+		PQfreemem(id);
+		PQfreemem(hash);
+		return pg_error(g, NULL, err, "quoting the migration id");
+	}
+	static const char begin[] = "BEGIN;\n";
+	char tail[1024];
+	if (step->record == FLUX_RECORD_REGISTER)
+		snprintf(tail, sizeof(tail), "\n;\nINSERT INTO %s (id, hash) VALUES (%s, %s);\nCOMMIT",
+			 g->table_q, id, hash);
+	else if (step->record == FLUX_RECORD_UNREGISTER)
+		snprintf(tail, sizeof(tail), "\n;\nDELETE FROM %s WHERE id = %s;\nCOMMIT",
+			 g->table_q, id);
+	else
+		snprintf(tail, sizeof(tail), "\n;\nCOMMIT");
+	PQfreemem(id);
+	PQfreemem(hash);
+	size_t bl = sizeof(begin) - 1, tl = strlen(tail);
+	char *q = malloc(bl + step->len + tl + 1);
+	if (!q)
+		return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	memcpy(q, begin, bl);
+	memcpy(q + bl, step->sql, step->len);
+	memcpy(q + bl + step->len, tail, tl + 1);
+	int rc = run_text(g, q, step->sql, step->len, (long)bl, err);
+	free(q);
+	if (rc && !lost(g)) {
+		/* The failed statement left the transaction block aborted. */
+		flux_error ignored;
+		exec_ok(g, "ROLLBACK", &ignored, NULL);
+	}
+	return rc;
+}
+
+static int pg_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
+{
+	struct pg *g = state;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at::text FROM %s ORDER BY id",
+		 g->table_q);
+	PGresult *res = PQexec(g->conn, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		int rc = pg_error(g, res, err, "reading applied migrations");
+		PQclear(res);
+		return rc;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+		if (fn(ctx, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2))) {
+			PQclear(res);
+			return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		}
+	PQclear(res);
+	return FLUX_OK;
+}
+
+static const struct flux_backend postgres_backend = {
+	FLUX_BACKEND_HEADER_INIT,
+	.name = "postgres",
+	.description = "PostgreSQL over libpq (postgresql://, postgres://, key=value)",
+	.create = pg_create,
+	.destroy = pg_destroy,
+	.connect = pg_connect,
+	.disconnect = pg_disconnect,
+	.lock = pg_lock,
+	.unlock = pg_unlock,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.is_initialized = pg_is_initialized,
+	.initialize = pg_initialize,
+	.register_migration = pg_register,
+	.unregister_migration = pg_unregister,
+	.apply = pg_apply,
+	.list_applied = pg_list_applied,
+	.run_step = pg_run_step,
+};
+
+FLUX_BACKEND_EXPORT const struct flux_backend *flux_postgres_backend(const struct flux_host *host);
+
+const struct flux_backend *flux_postgres_backend(const struct flux_host *host)
+{
+	(void)host;
+	return &postgres_backend;
+}

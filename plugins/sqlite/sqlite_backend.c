@@ -1,0 +1,375 @@
+/* The SQLite backend: flux's embedded default, no server needed.
+ *
+ * URIs: sqlite:PATH (relative or absolute) and sqlite:///ABSOLUTE/PATH.
+ *
+ * The run-long migration lock is an flock(2) on the database file itself,
+ * taken on a descriptor of our own.  flock locks are independent of the
+ * POSIX record locks SQLite uses, so it never blocks ordinary readers and
+ * writers of the database, only other flux processes; the kernel drops it
+ * when a process dies.  Our descriptor is opened before SQLite's and
+ * closed after it, because closing any descriptor of a file drops the
+ * process's POSIX locks on it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <flux/backend.h>
+
+struct sq {
+	const struct flux_host *host;
+	char *path;
+	char *table;       /* double-quoted identifier */
+	const char *table_name;
+	long long busy_ms;
+	sqlite3 *db;
+	int lockfd;
+	int in_tx;
+};
+
+static int db_error(struct sq *s, flux_error *err, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db);
+	s->host->error_set(err, FLUX_ERR_BACKEND, "%s%s%s", what ? what : "",
+			   what ? ": " : "", sqlite3_errmsg(s->db));
+	snprintf(err->detail, sizeof(err->detail), "SQLite result code %d (%s)", code,
+		 sqlite3_errstr(code));
+	return FLUX_ERR_BACKEND;
+}
+
+static int valid_table(const char *t)
+{
+	if (!*t)
+		return 0;
+	for (; *t; t++)
+		if (!(*t == '_' || (*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'z') ||
+		      (*t >= 'A' && *t <= 'Z')))
+			return 0;
+	return 1;
+}
+
+static int sq_create(const struct flux_host *host, const struct flux_options *opts,
+		     const char *uri, void **state, flux_error *err)
+{
+	const char *path;
+	if (strncmp(uri, "sqlite:///", 10) == 0)
+		path = uri + 9;
+	else if (strncmp(uri, "sqlite://", 9) == 0)
+		return host->error_set(err, FLUX_ERR_INVALID,
+				       "unsupported SQLite URI '%s': use sqlite:PATH or "
+				       "sqlite:///ABSOLUTE/PATH", uri);
+	else if (strncmp(uri, "sqlite:", 7) == 0)
+		path = uri + 7;
+	else
+		return host->error_set(err, FLUX_ERR_INVALID,
+				       "not an SQLite URI: '%s' (expected sqlite:PATH)", uri);
+	if (!*path)
+		return host->error_set(err, FLUX_ERR_INVALID, "SQLite URI '%s' names no file",
+				       uri);
+	const char *table;
+	long long busy;
+	int rc = host->option_string(opts, "migrations_table", "_flux_migrations", &table, err);
+	if (!rc)
+		rc = host->option_int(opts, "busy_timeout_ms", 5000, &busy, err);
+	if (rc)
+		return rc;
+	if (!valid_table(table))
+		return host->error_set(err, FLUX_ERR_CONFIG,
+				       "[backend] migrations_table '%s' must match "
+				       "^[A-Za-z0-9_]+$", table);
+	struct sq *s = calloc(1, sizeof(*s));
+	if (!s)
+		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	s->host = host;
+	s->lockfd = -1;
+	s->busy_ms = busy;
+	s->table_name = table;
+	s->path = strdup(path);
+	s->table = malloc(strlen(table) + 3);
+	if (!s->path || !s->table) {
+		free(s->path);
+		free(s->table);
+		free(s);
+		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	sprintf(s->table, "\"%s\"", table);
+	*state = s;
+	return FLUX_OK;
+}
+
+static void sq_destroy(void *state)
+{
+	struct sq *s = state;
+	if (s->db)
+		sqlite3_close(s->db);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	free(s->path);
+	free(s->table);
+	free(s);
+}
+
+static int sq_connect(void *state, flux_error *err)
+{
+	struct sq *s = state;
+	s->lockfd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (s->lockfd < 0)
+		return s->host->error_set(err, FLUX_ERR_BACKEND,
+					  "cannot open SQLite database %s: %s", s->path,
+					  strerror(errno));
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    NULL) != SQLITE_OK) {
+		char what[512];
+		snprintf(what, sizeof(what), "cannot open SQLite database %s", s->path);
+		return db_error(s, err, what);
+	}
+	sqlite3_busy_timeout(s->db, (int)s->busy_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	return FLUX_OK;
+}
+
+static int sq_disconnect(void *state, flux_error *err)
+{
+	struct sq *s = state;
+	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+		return db_error(s, err, "closing the database");
+	s->db = NULL;
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	s->lockfd = -1;
+	return FLUX_OK;
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int sq_lock(void *state, double timeout, flux_error *err)
+{
+	struct sq *s = state;
+	double start = mono();
+	int said = 0;
+	while (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return s->host->error_set(err, FLUX_ERR_BACKEND, "cannot lock %s: %s",
+						  s->path, strerror(errno));
+		double waited = mono() - start;
+		if (timeout >= 0 && waited >= timeout)
+			return s->host->error_set(err, FLUX_ERR_LOCK_TIMEOUT,
+						  "gave up after %.1f s waiting for the migration "
+						  "lock on %s, held by another flux process",
+						  waited, s->path);
+		if (!said && waited >= 1.0) {
+			s->host->log(s->host, FLUX_LOG_WARNING,
+				     "waiting for the migration lock on %s (another flux "
+				     "process holds it)", s->path);
+			said = 1;
+		}
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return FLUX_OK;
+}
+
+static int sq_unlock(void *state, flux_error *err)
+{
+	struct sq *s = state;
+	if (flock(s->lockfd, LOCK_UN) != 0)
+		return s->host->error_set(err, FLUX_ERR_BACKEND, "cannot unlock %s: %s",
+					  s->path, strerror(errno));
+	return FLUX_OK;
+}
+
+static int exec_simple(struct sq *s, const char *sql, flux_error *err)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(s, err, NULL);
+	return FLUX_OK;
+}
+
+static int sq_begin(void *state, flux_error *err)
+{
+	struct sq *s = state;
+	/* IMMEDIATE takes the write lock now, so a busy database shows up as
+	 * a wait here rather than as a failure half-way through. */
+	int rc = exec_simple(s, "BEGIN IMMEDIATE", err);
+	s->in_tx = rc == FLUX_OK;
+	return rc;
+}
+
+static int sq_commit(void *state, flux_error *err)
+{
+	struct sq *s = state;
+	int rc = exec_simple(s, "COMMIT", err);
+	if (rc == FLUX_OK)
+		s->in_tx = 0;
+	return rc;
+}
+
+static int sq_rollback(void *state, flux_error *err)
+{
+	struct sq *s = state;
+	s->in_tx = 0;
+	if (sqlite3_get_autocommit(s->db))
+		return FLUX_OK; /* the failed statement already ended it */
+	return exec_simple(s, "ROLLBACK", err);
+}
+
+static int sq_is_initialized(void *state, int *initialized, flux_error *err)
+{
+	struct sq *s = state;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+			       "AND name = ?", -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, NULL);
+	sqlite3_bind_text(st, 1, s->table_name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(s, err, NULL);
+	*initialized = rc == SQLITE_ROW;
+	return FLUX_OK;
+}
+
+static int sq_initialize(void *state, flux_error *err)
+{
+	struct sq *s = state;
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE IF NOT EXISTS %s (id TEXT PRIMARY KEY, hash TEXT NOT NULL, "
+		 "applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)", s->table);
+	return exec_simple(s, sql, err);
+}
+
+static int run_bound(struct sq *s, const char *fmt, const char *a, const char *b,
+		     flux_error *err)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql), fmt, s->table);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, NULL);
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "recording the migration");
+	return FLUX_OK;
+}
+
+static int sq_register(void *state, const char *id, const char *hash, flux_error *err)
+{
+	return run_bound(state, "INSERT INTO %s (id, hash) VALUES (?, ?)", id, hash, err);
+}
+
+static int sq_unregister(void *state, const char *id, flux_error *err)
+{
+	return run_bound(state, "DELETE FROM %s WHERE id = ?", id, NULL, err);
+}
+
+/* Statement by statement, so a failure can be placed exactly: SQLite gives
+ * the offset inside the failing statement, we add where it starts. */
+static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags,
+		    flux_error *err)
+{
+	struct sq *s = state;
+	const char *p = sql, *end = sql + len;
+	while (p < end) {
+		sqlite3_stmt *st = NULL;
+		const char *tail = NULL;
+		int rc = sqlite3_prepare_v2(s->db, p, (int)(end - p), &st, &tail);
+		if (rc != SQLITE_OK) {
+			int off = sqlite3_error_offset(s->db);
+			db_error(s, err, NULL);
+			err->position = (long)(p - sql) + (off >= 0 ? off : 0) + 1;
+			while (off < 0 && err->position <= (long)len &&
+			       (sql[err->position - 1] == ' ' || sql[err->position - 1] == '\n' ||
+				sql[err->position - 1] == '\t' || sql[err->position - 1] == '\r'))
+				err->position++;
+			return FLUX_ERR_BACKEND;
+		}
+		if (!st) {
+			p = tail;
+			continue; /* only blanks or comments */
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			;
+		if (rc != SQLITE_DONE) {
+			db_error(s, err, NULL);
+			int off = sqlite3_error_offset(s->db);
+			const char *start = p;
+			while (start < tail && (*start == ' ' || *start == '\n' || *start == '\t' ||
+						*start == '\r'))
+				start++;
+			err->position = (long)(start - sql) + (off >= 0 ? off : 0) + 1;
+			sqlite3_finalize(st);
+			return FLUX_ERR_BACKEND;
+		}
+		sqlite3_finalize(st);
+		p = tail;
+	}
+	(void)flags; /* outside a transaction each statement commits by itself */
+	return FLUX_OK;
+}
+
+static int sq_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
+{
+	struct sq *s = state;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at FROM %s ORDER BY id", s->table);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, NULL);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		       (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 2))) {
+			sqlite3_finalize(st);
+			return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, NULL);
+	return FLUX_OK;
+}
+
+static const struct flux_backend sqlite_backend = {
+	FLUX_BACKEND_HEADER_INIT,
+	.name = "sqlite",
+	.description = "SQLite database files, embedded (sqlite:PATH)",
+	.create = sq_create,
+	.destroy = sq_destroy,
+	.connect = sq_connect,
+	.disconnect = sq_disconnect,
+	.lock = sq_lock,
+	.unlock = sq_unlock,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.is_initialized = sq_is_initialized,
+	.initialize = sq_initialize,
+	.register_migration = sq_register,
+	.unregister_migration = sq_unregister,
+	.apply = sq_apply,
+	.list_applied = sq_list_applied,
+};
+
+FLUX_BACKEND_EXPORT const struct flux_backend *flux_sqlite_backend(const struct flux_host *host);
+
+const struct flux_backend *flux_sqlite_backend(const struct flux_host *host)
+{
+	(void)host;
+	return &sqlite_backend;
+}

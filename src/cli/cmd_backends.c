@@ -1,0 +1,103 @@
+/* flux backends: what the manifest directories offer, and whether it loads. */
+#include <config.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void help(void)
+{
+	printf("Usage: flux backends [OPTIONS]\n"
+	       "\n"
+	       "List the backends found in the manifest directories ($FLUX_BACKEND_PATH,\n"
+	       "then %s): name, description, module, manifest line,\n"
+	       "ABI version, and whether a definition is shadowed by an earlier one.\n"
+	       "\n"
+	       "Options:\n"
+	       "      --check    exit 1 when any manifest or module is broken, saying why\n"
+	       "  -h, --help     show this help\n", flux_registry_system_dir());
+}
+
+int cmd_backends(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"check", no_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int check = 0, c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': check = 1; break;
+		case 'h': help(); return EXIT_OK;
+		default: fprintf(stderr, "Try 'flux backends --help'.\n"); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cli_usage_error("backends", "unexpected argument '%s'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	flux_registry *reg;
+	flux_error err;
+	if (flux_registry_open(cli->backend_path, &reg, &err)) {
+		cli_print_error(&err);
+		return cli_exit_code(&err);
+	}
+	printf("Search path:\n");
+	for (size_t i = 0; i < flux_registry_dir_count(reg); i++) {
+		int exists;
+		const char *d = flux_registry_dir(reg, i, &exists);
+		printf("  %s%s\n", d, exists ? "" : " (missing)");
+	}
+	size_t broken = 0;
+	printf("\nBackends:\n");
+	if (flux_registry_count(reg) == 0)
+		printf("  (none)\n");
+	for (size_t i = 0; i < flux_registry_count(reg); i++) {
+		const flux_backend_info *info = flux_registry_get(reg, i);
+		const flux_backend_info *over = flux_backend_info_shadowed_by(info);
+		const struct flux_backend *b = NULL;
+		flux_error lerr;
+		int rc = over ? FLUX_OK : flux_registry_load(reg, info, &b, &lerr);
+		printf("  %s", flux_backend_info_name(info));
+		if (b)
+			printf("  %s", b->description ? b->description : "");
+		printf("\n    module    %s:%s\n", flux_backend_info_module(info),
+		       flux_backend_info_symbol(info));
+		printf("    manifest  %s:%d\n", flux_backend_info_manifest(info),
+		       flux_backend_info_line(info));
+		if (b) {
+			printf("    abi       %u.%u\n", FLUX_ABI_MAJOR_OF(b->abi_version),
+			       FLUX_ABI_MINOR_OF(b->abi_version));
+			if (strcmp(b->name, flux_backend_info_name(info)) != 0)
+				printf("    provides  '%s' (the module's own name)\n", b->name);
+		}
+		if (over)
+			printf("    shadowed  by %s:%d\n", flux_backend_info_manifest(over),
+			       flux_backend_info_line(over));
+		if (rc) {
+			broken++;
+			printf("    BROKEN    %s\n", lerr.message);
+			if (check) {
+				if (lerr.detail[0])
+					printf("              %s\n", lerr.detail);
+				if (lerr.hint[0])
+					printf("              hint: %s\n", lerr.hint);
+			}
+		}
+	}
+	size_t np = flux_registry_problem_count(reg);
+	if (np) {
+		printf("\nManifest problems:\n");
+		for (size_t i = 0; i < np; i++)
+			printf("  %s\n", flux_registry_problem(reg, i)->message);
+	}
+	flux_registry_free(reg);
+	if (check && (broken || np)) {
+		fprintf(stderr, "flux: error: %zu broken backend%s, %zu manifest problem%s\n",
+			broken, broken == 1 ? "" : "s", np, np == 1 ? "" : "s");
+		return EXIT_BACKEND;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,113 @@
+/* flux init: write flux.toml exactly as the Python tool does. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static void help(void)
+{
+	printf("Usage: flux init [OPTIONS] [BACKEND]\n"
+	       "\n"
+	       "Create flux.toml in the current directory for BACKEND (asked for on a\n"
+	       "terminal when omitted).\n"
+	       "\n"
+	       "Options:\n"
+	       "      --migration-dir DIR   migration directory (default: migrations)\n"
+	       "      --log-level LEVEL     add log_level (DEBUG, INFO, WARNING, ERROR)\n"
+	       "  -h, --help                show this help\n");
+}
+
+static int prompt_backend(char *buf, size_t n)
+{
+	if (!isatty(STDIN_FILENO)) {
+		cli_usage_error("init", "no BACKEND given and no terminal to ask on");
+		return -1;
+	}
+	printf("Backend: ");
+	fflush(stdout);
+	if (!fgets(buf, (int)n, stdin))
+		return -1;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf[0] ? 0 : -1;
+}
+
+int cmd_init(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"migration-dir", required_argument, NULL, 'd'},
+		{"log-level", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = "migrations", *level = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'l': level = optarg; break;
+		case 'h': help(); return EXIT_OK;
+		default: fprintf(stderr, "Try 'flux init --help'.\n"); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1) {
+		cli_usage_error("init", "too many arguments");
+		return EXIT_USAGE;
+	}
+	if (level && !flux_log_level_parse(level)) {
+		cli_usage_error("init", "unknown log level '%s'", level);
+		return EXIT_USAGE;
+	}
+	if (strpbrk(dir, "\"\\\n")) {
+		cli_usage_error("init", "migration directory may not contain quotes, "
+				"backslashes or newlines");
+		return EXIT_USAGE;
+	}
+	char asked[128];
+	const char *backend = optind < argc ? argv[optind] : NULL;
+	if (access(cli->config_path, F_OK) == 0) {
+		fprintf(stderr, "flux: error: %s already exists\n", cli->config_path);
+		return EXIT_USAGE;
+	}
+	if (!backend) {
+		if (prompt_backend(asked, sizeof(asked)) < 0)
+			return EXIT_USAGE;
+		backend = asked;
+	}
+	flux_registry *reg;
+	flux_error err;
+	if (flux_registry_open(cli->backend_path, &reg, &err)) {
+		cli_print_error(&err);
+		return cli_exit_code(&err);
+	}
+	int found = flux_registry_find(reg, backend) != NULL;
+	flux_registry_free(reg);
+	if (!found) {
+		fprintf(stderr, "flux: error: Backend '%s' is not installed\n"
+			"  hint: `flux backends` lists the installed backends\n", backend);
+		return EXIT_BACKEND;
+	}
+	/* O_EXCL: never overwrite a flux.toml that appeared meanwhile. */
+	int fd = open(cli->config_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		fprintf(stderr, "flux: error: %s: %s\n", cli->config_path,
+			errno == EEXIST ? "already exists" : strerror(errno));
+		return EXIT_USAGE;
+	}
+	FILE *f = fdopen(fd, "w");
+	fprintf(f, "[flux]\nbackend = \"%s\"\nmigration_directory = \"%s\"\n", backend, dir);
+	if (level)
+		fprintf(f, "log_level = \"%s\"\n", level);
+	fprintf(f, "\n[backend]\n# Add backend-specific configuration here\n");
+	if (fclose(f) != 0) {
+		fprintf(stderr, "flux: error: writing %s: %s\n", cli->config_path, strerror(errno));
+		unlink(cli->config_path);
+		return EXIT_USAGE;
+	}
+	printf("Created %s for backend '%s'\n", cli->config_path, backend);
+	return EXIT_OK;
+}

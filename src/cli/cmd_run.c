@@ -1,0 +1,298 @@
+/* flux apply, flux rollback and flux validate: plan, confirm, run, report. */
+#include <config.h>
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct run_opts {
+	int auto_approve;
+	double lock_timeout;
+	const char *to;
+	int repeatable;    /* -1: flux.toml decides */
+	const char *uri;
+	long n;
+};
+
+static void apply_help(void)
+{
+	printf("Usage: flux apply [OPTIONS] [URI] [N]\n"
+	       "\n"
+	       "Apply the first N migrations that are not applied yet (all when N is\n"
+	       "omitted), after running pre-apply/ and before post-apply/.  URI defaults\n"
+	       "to $FLUX_DATABASE_URL.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -y, --auto-approve         do not ask for confirmation\n"
+	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
+	       "  -h, --help                 show this help\n");
+}
+
+static void rollback_help(void)
+{
+	printf("Usage: flux rollback [OPTIONS] [URI] [N]\n"
+	       "\n"
+	       "Undo the last N applied migrations, newest first (all when N is omitted).\n"
+	       "URI defaults to $FLUX_DATABASE_URL.\n"
+	       "\n"
+	       "Options:\n"
+	       "      --to ID                undo ID and every migration applied after it\n"
+	       "      --repeatable           run pre-apply/ and post-apply/ around the undo\n"
+	       "      --no-repeatable        do not (default: apply_repeatable_on_undo)\n"
+	       "  -y, --auto-approve         do not ask for confirmation\n"
+	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
+	       "  -h, --help                 show this help\n");
+}
+
+static void validate_help(void)
+{
+	printf("Usage: flux validate [OPTIONS] [URI]\n"
+	       "\n"
+	       "Check that the migration files match the applied migrations: no applied\n"
+	       "file removed or changed, no new file before the last applied one.\n"
+	       "Exit status 4 when they do not.\n"
+	       "\n"
+	       "Options:\n"
+	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
+	       "  -h, --help                 show this help\n");
+}
+
+static int all_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
+		 void (*help)(void), int takes_count)
+{
+	static const struct option opts[] = {
+		{"auto-approve", no_argument, NULL, 'y'},
+		{"lock-timeout", required_argument, NULL, 'L'},
+		{"to", required_argument, NULL, 't'},
+		{"repeatable", no_argument, NULL, 'r'},
+		{"no-repeatable", no_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	memset(ro, 0, sizeof(*ro));
+	ro->lock_timeout = -1;
+	ro->repeatable = -1;
+	ro->n = -1;
+	int rollback = strcmp(cmd, "rollback") == 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'y':
+			if (!takes_count)
+				goto bad;
+			ro->auto_approve = 1;
+			break;
+		case 'L':
+			ro->lock_timeout = strtod(optarg, &end);
+			if (*end || ro->lock_timeout < 0) {
+				cli_usage_error(cmd, "--lock-timeout takes seconds, not '%s'", optarg);
+				return -1;
+			}
+			break;
+		case 't':
+			if (!rollback)
+				goto bad;
+			ro->to = optarg;
+			break;
+		case 'r':
+		case 'R':
+			if (!rollback)
+				goto bad;
+			ro->repeatable = c == 'r';
+			break;
+		case 'h':
+			help();
+			return 1;
+		default:
+		bad:
+			fprintf(stderr, "Try 'flux %s --help'.\n", cmd);
+			return -1;
+		}
+	}
+	const char *uri = NULL, *count = NULL;
+	int npos = argc - optind;
+	if (npos > (takes_count ? 2 : 1)) {
+		cli_usage_error(cmd, "too many arguments");
+		return -1;
+	}
+	if (npos == 2) {
+		uri = argv[optind];
+		count = argv[optind + 1];
+	} else if (npos == 1 && takes_count && all_digits(argv[optind])) {
+		count = argv[optind];
+	} else if (npos == 1) {
+		uri = argv[optind];
+	}
+	if (count) {
+		if (ro->to) {
+			cli_usage_error(cmd, "give either N or --to, not both");
+			return -1;
+		}
+		if ((ro->n = cli_count(count)) < 0) {
+			cli_usage_error(cmd, "N must be a non-negative number, not '%s'", count);
+			return -1;
+		}
+	}
+	if (!(ro->uri = cli_uri(cmd, uri)))
+		return -1;
+	return 0;
+}
+
+static void print_plan(const flux_plan *plan, const char *title)
+{
+	printf("%s (%zu):\n", title, flux_plan_count(plan));
+	for (size_t i = 0; i < flux_plan_count(plan); i++)
+		printf("  %s\n", flux_migration_id(flux_plan_get(plan, i)));
+}
+
+/* Returns 0 to go on, EXIT_DECLINED otherwise. */
+static int confirm(const char *question)
+{
+	if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "flux: error: not asking for confirmation: standard input "
+			"is not a terminal\n  hint: pass --auto-approve to run without asking\n");
+		return EXIT_DECLINED;
+	}
+	printf("%s [y/N] ", question);
+	fflush(stdout);
+	char answer[16];
+	if (!fgets(answer, sizeof(answer), stdin) ||
+	    !(answer[0] == 'y' || answer[0] == 'Y')) {
+		printf("Cancelled; nothing was changed.\n");
+		return EXIT_DECLINED;
+	}
+	return 0;
+}
+
+struct report {
+	size_t done;
+	size_t failed;
+	double seconds;
+};
+
+static void on_event(void *ctx, const flux_event *ev)
+{
+	struct report *r = ctx;
+	if (ev->type == FLUX_EVENT_START)
+		return;
+	flux_stage stage = flux_migration_stage(ev->migration);
+	const char *what = ev->type == FLUX_EVENT_FAILED ? "FAILED"
+			   : stage == FLUX_STAGE_PRE ? "pre-apply"
+			   : stage == FLUX_STAGE_POST ? "post-apply"
+			   : ev->direction == FLUX_PLAN_APPLY ? "applied" : "undone";
+	printf("  %-10s %s (%.1f ms)\n", what, flux_migration_id(ev->migration),
+	       ev->seconds * 1000.0);
+	fflush(stdout);
+	if (stage == FLUX_STAGE_MAIN) {
+		if (ev->type == FLUX_EVENT_DONE)
+			r->done++;
+		else
+			r->failed++;
+	}
+	r->seconds += ev->seconds;
+}
+
+static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
+{
+	int rollback = strcmp(cmd, "rollback") == 0;
+	flux_project *p;
+	flux_error err;
+	if (cli_open(cli, ro->uri, ro->lock_timeout, &p, &err)) {
+		cli_print_error(&err);
+		return cli_exit_code(&err);
+	}
+	flux_plan *plan = NULL;
+	int rc = rollback ? flux_plan_rollback(p, ro->n, ro->to, ro->repeatable, &plan, &err)
+			  : flux_plan_apply(p, ro->n, &plan, &err);
+	if (rc) {
+		cli_print_error(&err);
+		flux_project_close(p);
+		return cli_exit_code(&err);
+	}
+	size_t n = flux_plan_count(plan);
+	if (n == 0) {
+		printf(rollback ? "Nothing to undo: no migration is applied.\n"
+				: "Nothing to apply: all %zu migrations are applied.\n",
+		       flux_migrations_count(flux_project_migrations(p), FLUX_STAGE_MAIN));
+		flux_plan_free(plan);
+		flux_project_close(p);
+		return EXIT_OK;
+	}
+	print_plan(plan, rollback ? "To Undo" : "To Apply");
+	char safe[512], question[640];
+	flux_uri_redact(ro->uri, safe, sizeof(safe));
+	snprintf(question, sizeof(question), "%s %zu migration%s on %s?",
+		 rollback ? "Undo" : "Apply", n, n == 1 ? "" : "s", safe);
+	if (!ro->auto_approve && (rc = confirm(question))) {
+		flux_plan_free(plan);
+		flux_project_close(p);
+		return rc;
+	}
+	struct report rep = {0};
+	rc = flux_plan_execute(p, plan, on_event, &rep, &err);
+	int code = EXIT_OK;
+	if (rc) {
+		cli_print_error(&err);
+		code = cli_exit_code(&err);
+	}
+	if (rc && err.migration[0])
+		printf("%s %zu of %zu migrations; '%s' failed and was rolled back.\n",
+		       rollback ? "Undid" : "Applied", rep.done, n, err.migration);
+	else if (!rc)
+		printf("%s %zu migration%s in %.1f ms.\n", rollback ? "Undid" : "Applied",
+		       rep.done, rep.done == 1 ? "" : "s", rep.seconds * 1000.0);
+	flux_plan_free(plan);
+	flux_project_close(p);
+	return code;
+}
+
+int cmd_apply(struct cli *cli, int argc, char **argv)
+{
+	struct run_opts ro;
+	int rc = parse("apply", argc, argv, &ro, apply_help, 1);
+	return rc < 0 ? EXIT_USAGE : rc > 0 ? EXIT_OK : run(cli, "apply", &ro);
+}
+
+int cmd_rollback(struct cli *cli, int argc, char **argv)
+{
+	struct run_opts ro;
+	int rc = parse("rollback", argc, argv, &ro, rollback_help, 1);
+	return rc < 0 ? EXIT_USAGE : rc > 0 ? EXIT_OK : run(cli, "rollback", &ro);
+}
+
+int cmd_validate(struct cli *cli, int argc, char **argv)
+{
+	struct run_opts ro;
+	int rc = parse("validate", argc, argv, &ro, validate_help, 0);
+	if (rc)
+		return rc < 0 ? EXIT_USAGE : EXIT_OK;
+	flux_project *p;
+	flux_error err;
+	if (cli_open(cli, ro.uri, ro.lock_timeout, &p, &err)) {
+		cli_print_error(&err);
+		return cli_exit_code(&err);
+	}
+	rc = flux_project_validate(p, &err);
+	if (rc)
+		cli_print_error(&err);
+	else
+		printf("OK: %zu applied migrations match their files.\n",
+		       flux_project_record_count(p));
+	flux_project_close(p);
+	return rc ? cli_exit_code(&err) : EXIT_OK;
+}

@@ -1,0 +1,89 @@
+/* flux status: every migration id with Applied / Not Applied. */
+#include <config.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void help(void)
+{
+	printf("Usage: flux status [OPTIONS] [URI]\n"
+	       "\n"
+	       "Show every migration and whether it is applied.  URI defaults to\n"
+	       "$FLUX_DATABASE_URL.\n"
+	       "\n"
+	       "Options:\n"
+	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
+	       "  -h, --help                 show this help\n");
+}
+
+int cmd_status(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"lock-timeout", required_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	double lock_timeout = -1;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'L':
+			if (sscanf(optarg, "%lf", &lock_timeout) != 1 || lock_timeout < 0) {
+				cli_usage_error("status", "--lock-timeout takes seconds");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': help(); return EXIT_OK;
+		default: fprintf(stderr, "Try 'flux status --help'.\n"); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind > 1) {
+		cli_usage_error("status", "too many arguments");
+		return EXIT_USAGE;
+	}
+	const char *uri = cli_uri("status", optind < argc ? argv[optind] : NULL);
+	if (!uri)
+		return EXIT_USAGE;
+	flux_project *p;
+	flux_error err;
+	if (cli_open(cli, uri, lock_timeout, &p, &err)) {
+		cli_print_error(&err);
+		return cli_exit_code(&err);
+	}
+	const flux_migrations *set = flux_project_migrations(p);
+	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN), width = 9, applied = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, i)));
+		if (l > width)
+			width = l;
+	}
+	char safe[512];
+	flux_uri_redact(uri, safe, sizeof(safe));
+	printf("Database: %s (backend %s)\n\n", safe, flux_project_backend(p)->name);
+	printf("%-*s  %-11s  %s\n", (int)width, "Migration", "Status", "Applied at");
+	for (size_t i = 0; i < n; i++) {
+		const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
+		const flux_record *r = flux_project_record_find(p, flux_migration_id(m));
+		applied += r != NULL;
+		printf("%-*s  %-11s  %s\n", (int)width, flux_migration_id(m),
+		       r ? "Applied" : "Not Applied", r ? r->applied_at : "");
+	}
+	/* Records without a file are shown too: validation will refuse them. */
+	for (size_t i = 0; i < flux_project_record_count(p); i++) {
+		const flux_record *r = flux_project_record(p, i);
+		if (!flux_migrations_find(set, r->id))
+			printf("%-*s  %-11s  %s\n", (int)width, r->id, "No File", r->applied_at);
+	}
+	printf("\n%zu of %zu applied; %zu pre-apply, %zu post-apply repeatable.\n", applied,
+	       n, flux_migrations_count(set, FLUX_STAGE_PRE),
+	       flux_migrations_count(set, FLUX_STAGE_POST));
+	int rc = flux_project_validate(p, &err);
+	if (rc) {
+		printf("\n");
+		cli_print_error(&err);
+	}
+	flux_project_close(p);
+	return rc ? cli_exit_code(&err) : EXIT_OK;
+}

@@ -1,0 +1,95 @@
+/* flux: command dispatch and global options. */
+#include <config.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const struct {
+	const char *name;
+	int (*run)(struct cli *, int, char **);
+	const char *summary;
+} commands[] = {
+	{"init", cmd_init, "create flux.toml for a backend"},
+	{"new", cmd_new, "create a new migration file"},
+	{"apply", cmd_apply, "apply migrations that are not applied yet"},
+	{"rollback", cmd_rollback, "undo applied migrations"},
+	{"status", cmd_status, "show every migration and whether it is applied"},
+	{"validate", cmd_validate, "check the migration directory against the database"},
+	{"backends", cmd_backends, "list installed backends"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: flux [OPTIONS] COMMAND [ARGS]...\n"
+		"\n"
+		"A database migration tool, compatible with flux-migrations projects.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE        configuration file (default: flux.toml)\n"
+		"      --backend-path PATH  manifest directories to search, colon-separated\n"
+		"                           (default: $FLUX_BACKEND_PATH, then %s)\n"
+		"  -v, --verbose            log more (repeat for debug output)\n"
+		"  -h, --help               show this help\n"
+		"      --version            show the version\n"
+		"\n"
+		"Commands:\n", flux_registry_system_dir());
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'flux COMMAND --help' for a command's options; see flux(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = {.config_path = "flux.toml"};
+	const char *env = getenv("FLUX_LOG_LEVEL");
+	if (env && *env) {
+		cli.log_level = flux_log_level_parse(env);
+		if (!cli.log_level) {
+			fprintf(stderr, "flux: error: unknown FLUX_LOG_LEVEL '%s'\n", env);
+			return EXIT_USAGE;
+		}
+	}
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"backend-path", required_argument, NULL, 'B'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': cli.config_path = optarg; break;
+		case 'B': cli.backend_path = optarg; break;
+		case 'v':
+			cli.log_level = cli.log_level == FLUX_LOG_INFO ? FLUX_LOG_DEBUG
+								       : FLUX_LOG_INFO;
+			break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("flux %s\n", flux_version()); return EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'flux --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[optind];
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(name, commands[i].name) == 0) {
+			/* Each command parses its own options from its name on. */
+			int sub_argc = argc - optind;
+			char **sub_argv = argv + optind;
+			optind = 1;
+			return commands[i].run(&cli, sub_argc, sub_argv);
+		}
+	cli_usage_error(NULL, "unknown command '%s'", name);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,189 @@
+/* Filling flux_error records, status names and URI redaction. */
+#include <config.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+const char *flux_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+const char *flux_status_name(flux_status code)
+{
+	switch (code) {
+	case FLUX_OK: return "success";
+	case FLUX_ERR_INVALID: return "invalid argument";
+	case FLUX_ERR_CONFIG: return "configuration error";
+	case FLUX_ERR_PLUGIN: return "backend plugin error";
+	case FLUX_ERR_BACKEND: return "database error";
+	case FLUX_ERR_LOAD: return "migration loading error";
+	case FLUX_ERR_CORRUPT: return "migration directory corrupted";
+	case FLUX_ERR_MIGRATION: return "migration failed";
+	case FLUX_ERR_LOCK_TIMEOUT: return "lock timeout";
+	case FLUX_ERR_NOMEM: return "out of memory";
+	case FLUX_ERR_IO: return "input/output error";
+	case FLUX_ERR_NOT_FOUND: return "not found";
+	case FLUX_ERR_UNSUPPORTED: return "not supported";
+	case FLUX_ERR_CONNECTION: return "connection lost";
+	}
+	return "unknown error";
+}
+
+void flux_error_clear(flux_error *err)
+{
+	if (!err)
+		return;
+	memset(err, 0, sizeof(*err));
+}
+
+int flux_error_vset(flux_error *err, flux_status code, const char *fmt, va_list ap)
+{
+	if (!err)
+		return code;
+	flux_error_clear(err);
+	err->code = code;
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	return code;
+}
+
+int flux_error_set(flux_error *err, flux_status code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	flux_error_vset(err, code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void flux_error_detail(flux_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
+	va_end(ap);
+}
+
+void flux_error_hint(flux_error *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->hint, sizeof(err->hint), fmt, ap);
+	va_end(ap);
+}
+
+void flux_error_at(flux_error *err, const char *file, int line)
+{
+	snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+	err->line = line;
+}
+
+void flux_error_locate(flux_error *err, const char *file, const char *migration,
+		       const char *text, size_t len)
+{
+	if (file)
+		snprintf(err->file, sizeof(err->file), "%s", file);
+	if (migration)
+		snprintf(err->migration, sizeof(err->migration), "%s", migration);
+	if (err->position <= 0 || !text || (size_t)err->position > len + 1)
+		return;
+	size_t off = (size_t)err->position - 1;
+	int line = 1;
+	size_t bol = 0;
+	for (size_t i = 0; i < off && i < len; i++)
+		if (text[i] == '\n') {
+			line++;
+			bol = i + 1;
+		}
+	/* Columns count characters, not bytes: skip UTF-8 continuation bytes. */
+	int col = 1;
+	for (size_t i = bol; i < off && i < len; i++)
+		if (((unsigned char)text[i] & 0xC0) != 0x80)
+			col++;
+	size_t eol = bol;
+	while (eol < len && text[eol] != '\n' && text[eol] != '\r')
+		eol++;
+	err->line = line;
+	err->column = col;
+	size_t n = eol - bol;
+	if (n >= sizeof(err->line_text))
+		n = sizeof(err->line_text) - 1;
+	memcpy(err->line_text, text + bol, n);
+	err->line_text[n] = '\0';
+}
+
+/* Passwords hide in two shapes: scheme://user:PASSWORD@host and libpq's
+ * key=value form (password=..., possibly quoted). */
+void flux_uri_redact(const char *uri, char *out, size_t outsz)
+{
+	if (!outsz)
+		return;
+	flux_buf b = {0};
+	const char *scheme = strstr(uri, "://");
+	if (scheme) {
+		const char *auth = scheme + 3;
+		const char *end = auth + strcspn(auth, "/?#");
+		const char *at = NULL;
+		for (const char *p = auth; p < end; p++)
+			if (*p == '@')
+				at = p;
+		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+		if (colon) {
+			flux_buf_append(&b, uri, (size_t)(colon + 1 - uri));
+			flux_buf_append(&b, "****", 4);
+			flux_buf_append(&b, at, strlen(at));
+		} else {
+			flux_buf_append(&b, uri, strlen(uri));
+		}
+		/* A password may also ride in the query string. */
+		char *q = b.data ? strstr(b.data, "password=") : NULL;
+		if (q && (q == b.data || q[-1] == '?' || q[-1] == '&')) {
+			char *v = q + 9;
+			size_t vl = strcspn(v, "&#");
+			memmove(v + 4, v + vl, strlen(v + vl) + 1);
+			memcpy(v, "****", 4);
+		}
+	} else {
+		const char *p = uri;
+		while (*p) {
+			const char *k = p;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			const char *key = p;
+			while (*p && *p != '=' && *p != ' ' && *p != '\t')
+				p++;
+			size_t kl = (size_t)(p - key);
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p != '=') {
+				flux_buf_append(&b, k, (size_t)(p - k));
+				continue;
+			}
+			p++;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			const char *v = p;
+			if (*p == '\'') {
+				p++;
+				while (*p && *p != '\'') {
+					if (*p == '\\' && p[1])
+						p++;
+					p++;
+				}
+				if (*p)
+					p++;
+			} else {
+				while (*p && *p != ' ' && *p != '\t')
+					p++;
+			}
+			flux_buf_append(&b, k, (size_t)(v - k));
+			if (kl == 8 && strncmp(key, "password", 8) == 0)
+				flux_buf_append(&b, "****", 4);
+			else
+				flux_buf_append(&b, v, (size_t)(p - v));
+		}
+	}
+	snprintf(out, outsz, "%s", b.data ? b.data : "");
+	flux_buf_free(&b);
+}

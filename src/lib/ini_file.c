@@ -1,0 +1,156 @@
+/* Reading INI-shaped files (manifests, flux.toml) through inih.
+ *
+ * inih's handler never learns the line number and inih silently splits
+ * lines longer than its buffer, so we feed it through our own reader: it
+ * counts lines (the handler runs before the next line is read, so the
+ * count is the handler's line), refuses over-long lines, and strips
+ * leading blanks so an indented TOML line is never taken for one of inih's
+ * continuation lines.
+ *
+ * In TOML mode the reader also removes `#` comments outside quoted strings
+ * (inih only knows full-line ones) and hides `;` as \x01, because inih
+ * would cut a value at " ;".  The TOML value parser turns \x01 back. */
+#include <config.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct reader {
+	FILE *fp;
+	const char *path;
+	int toml;
+	int line;
+	char *buf;
+	size_t bufsz;
+	int failed;
+	flux_ini_fn fn;
+	void *ctx;
+	flux_error *err;
+};
+
+static int fail(struct reader *r, const char *fmt, const char *arg)
+{
+	flux_error_set(r->err, FLUX_ERR_CONFIG, fmt, r->path, r->line, arg);
+	flux_error_at(r->err, r->path, r->line);
+	r->failed = 1;
+	return -1;
+}
+
+/* Rewrite one TOML line in place; returns -1 after recording an error. */
+static int toml_line(struct reader *r, char *s)
+{
+	if (*s == '\0' || *s == '#' || *s == '\n' || *s == '\r')
+		return 0;
+	if (s[0] == '[' && s[1] == '[')
+		return fail(r, "%s:%d: arrays of tables ([[...]]) are not supported%s", "");
+	char quote = 0;
+	char *value = NULL;
+	for (char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (c == 0x01)
+			return fail(r, "%s:%d: control character in file%s", "");
+		if (quote) {
+			if (quote == '"' && c == '\\' && p[1]) {
+				p++;
+				if (*p == ';')
+					*p = 0x01;
+				continue;
+			}
+			if (c == (unsigned char)quote)
+				quote = 0;
+			else if (c == ';')
+				*p = 0x01;
+			continue;
+		}
+		if (c == '"' || c == '\'') {
+			if (value)
+				quote = (char)c;
+			else
+				return fail(r, "%s:%d: quoted keys are not supported%s", "");
+		} else if (c == '#') {
+			*p = '\0';
+			break;
+		} else if (c == ';') {
+			*p = 0x01;
+		} else if (c == '=' && !value && s[0] != '[') {
+			value = p + 1;
+		} else if (c == ':' && !value && s[0] != '[') {
+			return fail(r, "%s:%d: expected `key = value`%s", "");
+		}
+	}
+	return 0;
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+	struct reader *r = stream;
+	if (r->failed)
+		return NULL;
+	ssize_t n = getline(&r->buf, &r->bufsz, r->fp);
+	if (n < 0)
+		return NULL;
+	r->line++;
+	char *s = r->buf;
+	/* inih itself strips a UTF-8 BOM only on line 1, before our
+	 * stripping would hide it; do it here too for safety. */
+	if (r->line == 1 && (unsigned char)s[0] == 0xEF &&
+	    (unsigned char)s[1] == 0xBB && (unsigned char)s[2] == 0xBF)
+		s += 3;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if ((int)strlen(s) > num - 2) {
+		char limit[32];
+		snprintf(limit, sizeof(limit), "%d", num - 2);
+		fail(r, "%s:%d: line longer than %s bytes", limit);
+		return NULL;
+	}
+	if (r->toml && toml_line(r, s) < 0)
+		return NULL;
+	memcpy(str, s, strlen(s) + 1);
+	return str;
+}
+
+static int on_pair(void *user, const char *section, const char *name,
+		   const char *value)
+{
+	struct reader *r = user;
+	if (r->failed)
+		return 0;
+	if (r->fn(r->ctx, r->line, section, name, value, r->err) != FLUX_OK) {
+		if (r->err->line == 0)
+			flux_error_at(r->err, r->path, r->line);
+		r->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+int flux_ini_read(const char *path, int toml_mode, flux_ini_fn fn, void *ctx,
+		  flux_error *err)
+{
+	struct reader r = {.path = path, .toml = toml_mode, .fn = fn, .ctx = ctx,
+			   .err = err};
+	r.fp = fopen(path, "re");
+	if (!r.fp)
+		return flux_error_set(err, FLUX_ERR_NOT_FOUND, "%s: cannot open: %m", path);
+	int rc = ini_parse_stream(read_line, &r, on_pair, &r);
+	int io = ferror(r.fp);
+	fclose(r.fp);
+	free(r.buf);
+	if (r.failed)
+		return err->code;
+	if (io)
+		return flux_error_set(err, FLUX_ERR_IO, "%s: read error", path);
+	if (rc > 0) {
+		flux_error_set(err, FLUX_ERR_CONFIG,
+			       "%s:%d: expected `key = value` or `[section]`", path, rc);
+		flux_error_at(err, path, rc);
+		return FLUX_ERR_CONFIG;
+	}
+	if (rc < 0)
+		return flux_error_set(err, FLUX_ERR_NOMEM, "%s: out of memory", path);
+	return FLUX_OK;
+}

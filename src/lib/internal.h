@@ -1,0 +1,100 @@
+/* Declarations shared inside libflux; not installed. */
+#ifndef FLUX_INTERNAL_H
+#define FLUX_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <flux/flux.h>
+
+/* A growable byte buffer, always NUL-terminated when data != NULL. */
+typedef struct flux_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+} flux_buf;
+
+int flux_buf_append(flux_buf *b, const void *data, size_t len);
+int flux_buf_appendf(flux_buf *b, const char *fmt, ...) FLUX_PRINTF(2, 3);
+void flux_buf_free(flux_buf *b);
+/* Hand the bytes over to the caller (NUL-terminated, never NULL). */
+char *flux_buf_steal(flux_buf *b);
+
+char *flux_strdup(const char *s);
+char *flux_strndup(const char *s, size_t n);
+char *flux_path_join(const char *dir, const char *name);
+/* The directory part of path ("." when there is none); caller frees. */
+char *flux_path_dirname(const char *path);
+/* Read a whole file; *data is NUL-terminated. */
+int flux_file_read(const char *path, char **data, size_t *len, flux_error *err);
+
+int flux_error_vset(flux_error *err, flux_status code, const char *fmt, va_list ap);
+void flux_error_detail(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
+void flux_error_hint(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
+void flux_error_at(flux_error *err, const char *file, int line);
+/* Turn err->position (an offset into text) into line, column and the
+ * text of that line, naming file and migration. */
+void flux_error_locate(flux_error *err, const char *file, const char *migration,
+		       const char *text, size_t len);
+
+/* Reading INI-shaped files through inih with line numbers (ini_file.c). */
+typedef int (*flux_ini_fn)(void *ctx, int line, const char *section,
+			   const char *key, const char *value, flux_error *err);
+/* toml_mode: apply the TOML line rules (see ini_file.c). */
+int flux_ini_read(const char *path, int toml_mode, flux_ini_fn fn, void *ctx,
+		  flux_error *err);
+
+/* Options (options.c). */
+struct flux_options *flux_options_new(const char *file);
+int flux_options_add(struct flux_options *o, const char *key, const char *value,
+		     int quoted, int line, flux_error *err);
+void flux_options_free(struct flux_options *o);
+
+/* Host service table for plugins (host.c). */
+struct flux_logger {
+	flux_log_fn fn;
+	void *ctx;
+	int level;
+};
+/* A table whose log() goes to logger (NULL: nowhere). */
+void flux_host_init(struct flux_host *host, const struct flux_logger *logger);
+/* The table used when registering modules, with no logger. */
+const struct flux_host *flux_host_table(void);
+void flux_logf(const struct flux_logger *lg, int level, const char *fmt, ...)
+	FLUX_PRINTF(3, 4);
+
+/* Whether a module's struct flux_backend has an optional field. */
+#define FLUX_BACKEND_HAS(b, field) \
+	((b)->size >= offsetof(struct flux_backend, field) + sizeof((b)->field) && \
+	 (b)->field != NULL)
+
+/* Running helper programs (spawn.c): argv[0] is searched in PATH when it
+ * has no slash.  Captures stdout and stderr; *status is the exit status,
+ * or 128 + signal. */
+int flux_spawn_capture(const char *const argv[], const char *cwd, flux_buf *out,
+		       flux_buf *errout, int *status, flux_error *err);
+
+/* Python migrations (python.c): evaluate apply() and undo() of many files
+ * in one interpreter. */
+typedef struct flux_py_result {
+	char *up;          /* apply() result, NULL on error */
+	size_t up_len;
+	char *undo;        /* undo() result, NULL when undefined */
+	size_t undo_len;
+	int has_undo;
+	char *error;       /* Python's message and traceback, or NULL */
+} flux_py_result;
+int flux_python_eval(const char *const *paths, size_t n, flux_py_result *results,
+		     flux_error *err);
+
+/* FLUX_APPLY_* flags from a directive on the SQL's first line
+ * (`-- flux: no-transaction`), in migrations.c. */
+unsigned int flux_sql_directives(const char *sql, size_t len);
+
+/* Splitting SQL into statements, for no-transaction migrations (sqlsplit.c). */
+typedef struct flux_sql_stmt {
+	size_t offset;   /* byte offset of the statement in the text */
+	size_t len;
+} flux_sql_stmt;
+
+#endif

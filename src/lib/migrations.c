@@ -1,0 +1,495 @@
+/* Reading a migration directory the way the Python tool does.
+ *
+ * A migration's id is its file name without extension; ids sort as byte
+ * strings (the same order as Python's str sort for UTF-8 names).  Forms:
+ * ID.sql (+ ID.undo.sql), ID.py, and executable generator scripts.
+ * pre-apply/ and post-apply/ hold repeatable migrations without undo.
+ * Hidden files and anything else are ignored. */
+#include <config.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct flux_migration {
+	char *id;
+	char *path;
+	char *undo_path;       /* SQL form: ID.undo.sql, or NULL */
+	flux_migration_kind kind;
+	flux_stage stage;
+	char *up;
+	size_t up_len;
+	char hash[33];
+	unsigned int flags;
+	int has_undo;
+	int undo_loaded;
+	char *undo;
+	size_t undo_len;
+};
+
+struct list {
+	flux_migration **items;
+	size_t count, cap;
+};
+
+struct flux_migrations {
+	char *dir;
+	struct list stage[3];
+};
+
+static void migration_free(flux_migration *m)
+{
+	if (!m)
+		return;
+	free(m->id);
+	free(m->path);
+	free(m->undo_path);
+	free(m->up);
+	free(m->undo);
+	free(m);
+}
+
+void flux_migrations_free(flux_migrations *set)
+{
+	if (!set)
+		return;
+	for (int s = 0; s < 3; s++) {
+		for (size_t i = 0; i < set->stage[s].count; i++)
+			migration_free(set->stage[s].items[i]);
+		free(set->stage[s].items);
+	}
+	free(set->dir);
+	free(set);
+}
+
+static int list_push(struct list *l, flux_migration *m)
+{
+	if (l->count == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		flux_migration **p = realloc(l->items, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		l->items = p;
+		l->cap = cap;
+	}
+	l->items[l->count++] = m;
+	return 0;
+}
+
+static int has_suffix(const char *s, size_t len, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	return len > sl && memcmp(s + len - sl, suffix, sl) == 0;
+}
+
+/* `-- flux: no-transaction` on the first line. */
+unsigned int flux_sql_directives(const char *sql, size_t len)
+{
+	const char *p = sql, *end = sql + len;
+	const char *eol = memchr(p, '\n', len);
+	if (!eol)
+		eol = end;
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	if (eol - p < 2 || p[0] != '-' || p[1] != '-')
+		return 0;
+	p += 2;
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	static const char tag[] = "flux:";
+	if ((size_t)(eol - p) < sizeof(tag) - 1 || memcmp(p, tag, sizeof(tag) - 1))
+		return 0;
+	p += sizeof(tag) - 1;
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	static const char nt[] = "no-transaction";
+	const char *q = p + sizeof(nt) - 1;
+	if ((size_t)(eol - p) < sizeof(nt) - 1 || memcmp(p, nt, sizeof(nt) - 1))
+		return 0;
+	while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
+		q++;
+	return q == eol ? FLUX_APPLY_NO_TRANSACTION : 0;
+}
+
+static void set_up(flux_migration *m, char *sql, size_t len)
+{
+	m->up = sql;
+	m->up_len = len;
+	flux_md5_hex(sql, len, m->hash);
+	m->flags = flux_sql_directives(sql, len);
+}
+
+static int load_error(flux_error *err, const char *path, const char *fmt, const char *a)
+{
+	flux_error_set(err, FLUX_ERR_LOAD, fmt, path, a);
+	flux_error_at(err, path, 0);
+	return FLUX_ERR_LOAD;
+}
+
+static int run_script(const char *path, const char *mode, char **sql, size_t *len,
+		      flux_error *err)
+{
+	const char *argv[] = {path, mode, NULL};
+	char *dir = flux_path_dirname(path);
+	char *abs = path[0] == '/' ? flux_strdup(path) : NULL;
+	if (!abs) {
+		char cwd[4096];
+		abs = getcwd(cwd, sizeof(cwd)) ? flux_path_join(cwd, path) : flux_strdup(path);
+	}
+	argv[0] = abs;
+	flux_buf out = {0}, errout = {0};
+	int status = 0;
+	int rc = dir && abs ? flux_spawn_capture(argv, dir, &out, &errout, &status, err)
+			    : flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	free(dir);
+	free(abs);
+	if (rc == FLUX_OK && status != 0) {
+		char st[16];
+		snprintf(st, sizeof(st), "%d", status);
+		flux_error_set(err, FLUX_ERR_LOAD, "%s %s: generator exited with status %s",
+			       path, mode, st);
+		flux_error_at(err, path, 0);
+		flux_error_detail(err, "%s", errout.data ? errout.data : "");
+		rc = FLUX_ERR_LOAD;
+	}
+	flux_buf_free(&errout);
+	if (rc) {
+		flux_buf_free(&out);
+		return rc;
+	}
+	*len = out.len;
+	*sql = flux_buf_steal(&out);
+	return *sql ? FLUX_OK : flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+}
+
+struct pending_undo {
+	char *id;
+	char *path;
+};
+
+struct reader {
+	flux_migrations *set;
+	struct pending_undo *undos;
+	size_t nundos, cap_undos;
+	flux_error *err;
+};
+
+static int add_migration(struct reader *r, flux_stage stage, const char *dir,
+			 const char *name, size_t idlen, flux_migration_kind kind)
+{
+	flux_migration *m = calloc(1, sizeof(*m));
+	if (!m)
+		return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
+	m->id = flux_strndup(name, idlen);
+	m->path = flux_path_join(dir, name);
+	m->kind = kind;
+	m->stage = stage;
+	if (!m->id || !m->path || list_push(&r->set->stage[stage], m) < 0) {
+		migration_free(m);
+		return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	return FLUX_OK;
+}
+
+static int scan(struct reader *r, const char *dir, flux_stage stage)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (stage != FLUX_STAGE_MAIN && errno == ENOENT)
+			return FLUX_OK;
+		flux_error_set(r->err, FLUX_ERR_LOAD, "migration directory %s: %s", dir,
+			       strerror(errno));
+		flux_error_at(r->err, dir, 0);
+		return FLUX_ERR_LOAD;
+	}
+	int rc = FLUX_OK;
+	struct dirent *de;
+	while (rc == FLUX_OK && (de = readdir(d))) {
+		const char *name = de->d_name;
+		size_t len = strlen(name);
+		if (name[0] == '.')
+			continue;
+		unsigned char type = de->d_type;
+		struct stat st;
+		char *path = NULL;
+		if (type == DT_UNKNOWN || type == DT_LNK ||
+		    !(has_suffix(name, len, ".sql") || has_suffix(name, len, ".py"))) {
+			path = flux_path_join(dir, name);
+			if (!path) {
+				rc = flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
+				break;
+			}
+			if (stat(path, &st) != 0) {
+				free(path);
+				continue; /* a dangling link is nothing we can run */
+			}
+			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+		}
+		if (type == DT_DIR) {
+			if (stage == FLUX_STAGE_MAIN && strcmp(name, "pre-apply") == 0)
+				rc = scan(r, path, FLUX_STAGE_PRE);
+			else if (stage == FLUX_STAGE_MAIN && strcmp(name, "post-apply") == 0)
+				rc = scan(r, path, FLUX_STAGE_POST);
+		} else if (type == DT_REG) {
+			if (has_suffix(name, len, ".undo.sql")) {
+				if (stage != FLUX_STAGE_MAIN) {
+					char *p = flux_path_join(dir, name);
+					rc = load_error(r->err, p ? p : name,
+							"%s: repeatable migrations cannot have an undo%s", "");
+					free(p);
+				} else {
+					if (r->nundos == r->cap_undos) {
+						size_t cap = r->cap_undos ? r->cap_undos * 2 : 64;
+						struct pending_undo *u = realloc(r->undos, cap * sizeof(*u));
+						if (!u) {
+							rc = flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
+							free(path);
+							break;
+						}
+						r->undos = u;
+						r->cap_undos = cap;
+					}
+					struct pending_undo *u = &r->undos[r->nundos];
+					u->id = flux_strndup(name, len - 9);
+					u->path = flux_path_join(dir, name);
+					if (!u->id || !u->path) {
+						free(u->id);
+						free(u->path);
+						rc = flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
+					} else {
+						r->nundos++;
+					}
+				}
+			} else if (has_suffix(name, len, ".sql")) {
+				rc = add_migration(r, stage, dir, name, len - 4, FLUX_KIND_SQL);
+			} else if (has_suffix(name, len, ".py")) {
+				rc = add_migration(r, stage, dir, name, len - 3, FLUX_KIND_PYTHON);
+			} else if (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) {
+				const char *dot = strrchr(name, '.');
+				rc = add_migration(r, stage, dir, name,
+						   dot && dot != name ? (size_t)(dot - name) : len,
+						   FLUX_KIND_SCRIPT);
+			}
+		}
+		free(path);
+	}
+	closedir(d);
+	return rc;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const flux_migration *x = *(flux_migration *const *)a;
+	const flux_migration *y = *(flux_migration *const *)b;
+	int c = strcmp(x->id, y->id);
+	return c ? c : strcmp(x->path, y->path);
+}
+
+static flux_migration *find_in(const struct list *l, const char *id)
+{
+	size_t lo = 0, hi = l->count;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(l->items[mid]->id, id);
+		if (c == 0)
+			return l->items[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int load_texts(struct reader *r)
+{
+	flux_error *err = r->err;
+	size_t npy = 0;
+	for (int s = 0; s < 3; s++)
+		for (size_t i = 0; i < r->set->stage[s].count; i++) {
+			flux_migration *m = r->set->stage[s].items[i];
+			if (m->kind == FLUX_KIND_PYTHON) {
+				npy++;
+			} else if (m->kind == FLUX_KIND_SQL) {
+				char *sql;
+				size_t len;
+				int rc = flux_file_read(m->path, &sql, &len, err);
+				if (rc) {
+					if (rc != FLUX_ERR_NOMEM)
+						err->code = FLUX_ERR_LOAD;
+					return err->code;
+				}
+				set_up(m, sql, len);
+			} else {
+				char *sql;
+				size_t len;
+				int rc = run_script(m->path, "apply", &sql, &len, err);
+				if (rc)
+					return rc;
+				set_up(m, sql, len);
+				m->has_undo = s == FLUX_STAGE_MAIN;
+			}
+		}
+	if (npy == 0)
+		return FLUX_OK;
+	const char **paths = calloc(npy, sizeof(*paths));
+	flux_migration **ms = calloc(npy, sizeof(*ms));
+	flux_py_result *res = calloc(npy, sizeof(*res));
+	int rc = paths && ms && res ? FLUX_OK
+				    : flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	size_t k = 0;
+	for (int s = 0; s < 3 && !rc; s++)
+		for (size_t i = 0; i < r->set->stage[s].count; i++)
+			if (r->set->stage[s].items[i]->kind == FLUX_KIND_PYTHON) {
+				ms[k] = r->set->stage[s].items[i];
+				paths[k] = ms[k]->path;
+				k++;
+			}
+	if (!rc)
+		rc = flux_python_eval(paths, npy, res, err);
+	for (size_t i = 0; i < npy && res; i++) {
+		flux_migration *m = ms[i];
+		if (rc == FLUX_OK && res[i].error) {
+			flux_error_set(err, FLUX_ERR_LOAD, "%s: cannot load Python migration",
+				       m->path);
+			flux_error_at(err, m->path, 0);
+			flux_error_detail(err, "%s", res[i].error);
+			rc = FLUX_ERR_LOAD;
+		} else if (rc == FLUX_OK && res[i].has_undo && m->stage != FLUX_STAGE_MAIN) {
+			rc = load_error(err, m->path,
+					"%s: repeatable migrations cannot define undo()%s", "");
+		}
+		if (rc == FLUX_OK) {
+			set_up(m, res[i].up, res[i].up_len);
+			res[i].up = NULL;
+			m->has_undo = res[i].has_undo;
+			m->undo = res[i].undo;
+			m->undo_len = res[i].undo_len;
+			m->undo_loaded = 1;
+			res[i].undo = NULL;
+		}
+		free(res[i].up);
+		free(res[i].undo);
+		free(res[i].error);
+	}
+	free(paths);
+	free(ms);
+	free(res);
+	return rc;
+}
+
+int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err)
+{
+	flux_error_clear(err);
+	*out = NULL;
+	struct reader r = {.err = err};
+	r.set = calloc(1, sizeof(*r.set));
+	if (!r.set || !(r.set->dir = flux_strdup(dir))) {
+		free(r.set);
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	int rc = scan(&r, dir, FLUX_STAGE_MAIN);
+	for (int s = 0; s < 3 && rc == FLUX_OK; s++) {
+		struct list *l = &r.set->stage[s];
+		qsort(l->items, l->count, sizeof(*l->items), by_id);
+		for (size_t i = 1; i < l->count && rc == FLUX_OK; i++)
+			if (strcmp(l->items[i - 1]->id, l->items[i]->id) == 0) {
+				flux_error_set(err, FLUX_ERR_LOAD,
+					       "%s and %s give the same migration id '%s'",
+					       l->items[i - 1]->path, l->items[i]->path,
+					       l->items[i]->id);
+				flux_error_at(err, l->items[i]->path, 0);
+				rc = FLUX_ERR_LOAD;
+			}
+	}
+	/* An undo file without its migration is ignored, as upstream does. */
+	for (size_t i = 0; i < r.nundos; i++) {
+		flux_migration *m = rc ? NULL : find_in(&r.set->stage[FLUX_STAGE_MAIN],
+							 r.undos[i].id);
+		if (m && m->kind != FLUX_KIND_SQL) {
+			rc = load_error(err, r.undos[i].path,
+					"%s: an undo file belongs to an ID.sql migration, but %s "
+					"is not SQL", m->path);
+		} else if (m) {
+			m->undo_path = r.undos[i].path;
+			r.undos[i].path = NULL;
+			m->has_undo = 1;
+		}
+		free(r.undos[i].id);
+		free(r.undos[i].path);
+	}
+	free(r.undos);
+	if (rc == FLUX_OK)
+		rc = load_texts(&r);
+	if (rc) {
+		flux_migrations_free(r.set);
+		return rc;
+	}
+	*out = r.set;
+	return FLUX_OK;
+}
+
+size_t flux_migrations_count(const flux_migrations *set, flux_stage stage)
+{
+	return (unsigned)stage < 3 ? set->stage[stage].count : 0;
+}
+
+const flux_migration *flux_migrations_get(const flux_migrations *set, flux_stage stage,
+					  size_t i)
+{
+	return i < flux_migrations_count(set, stage) ? set->stage[stage].items[i] : NULL;
+}
+
+const flux_migration *flux_migrations_find(const flux_migrations *set, const char *id)
+{
+	return find_in(&set->stage[FLUX_STAGE_MAIN], id);
+}
+
+const char *flux_migration_id(const flux_migration *m) { return m->id; }
+const char *flux_migration_path(const flux_migration *m) { return m->path; }
+flux_migration_kind flux_migration_kind_of(const flux_migration *m) { return m->kind; }
+flux_stage flux_migration_stage(const flux_migration *m) { return m->stage; }
+const char *flux_migration_hash(const flux_migration *m) { return m->hash; }
+unsigned int flux_migration_flags(const flux_migration *m) { return m->flags; }
+int flux_migration_has_undo(const flux_migration *m) { return m->has_undo; }
+
+const char *flux_migration_up(const flux_migration *m, size_t *len)
+{
+	if (len)
+		*len = m->up_len;
+	return m->up;
+}
+
+const char *flux_migration_undo_path(const flux_migration *m)
+{
+	return m->undo_path ? m->undo_path : m->path;
+}
+
+int flux_migration_undo(const flux_migration *cm, const char **sql, size_t *len,
+			flux_error *err)
+{
+	/* Undo text is produced on first use; the struct is logically const. */
+	flux_migration *m = (flux_migration *)cm;
+	*sql = NULL;
+	*len = 0;
+	if (!m->has_undo)
+		return FLUX_OK;
+	if (!m->undo_loaded) {
+		int rc = m->kind == FLUX_KIND_SQL
+			? flux_file_read(m->undo_path, &m->undo, &m->undo_len, err)
+			: run_script(m->path, "undo", &m->undo, &m->undo_len, err);
+		if (rc) {
+			if (rc != FLUX_ERR_NOMEM)
+				err->code = FLUX_ERR_LOAD;
+			return err->code;
+		}
+		m->undo_loaded = 1;
+	}
+	*sql = m->undo;
+	*len = m->undo_len;
+	return FLUX_OK;
+}

@@ -1,0 +1,157 @@
+/* Opening backend modules with libltdl and verifying what they register.
+ *
+ * libltdl opens modules lazily, so a module with an unresolved symbol would
+ * load and then kill the process on first call, and when a file exists but
+ * cannot be loaded lt_dlerror() may only say "file not found".  So each
+ * module is first opened with dlopen(RTLD_NOW): that binds every symbol now
+ * and gives the loader's real reason on failure.  libltdl then opens the
+ * already-loaded object and owns it from there. */
+#include <config.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <ltdl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "registry.h"
+
+int flux_module_system_init(flux_error *err)
+{
+	if (lt_dlinit() != 0)
+		return flux_error_set(err, FLUX_ERR_PLUGIN, "cannot initialise libltdl: %s",
+				      lt_dlerror());
+	return FLUX_OK;
+}
+
+void flux_module_system_exit(void)
+{
+	lt_dlexit();
+}
+
+void flux_module_unload(struct flux_backend_info *info)
+{
+	if (info->handle)
+		lt_dlclose(info->handle);
+	info->handle = NULL;
+	info->backend = NULL;
+}
+
+static int fail(struct flux_backend_info *info, flux_error *err, const char *fmt, ...)
+	FLUX_PRINTF(3, 4);
+
+static int fail(struct flux_backend_info *info, flux_error *err, const char *fmt, ...)
+{
+	char msg[FLUX_ERROR_MESSAGE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	flux_error_set(err, FLUX_ERR_PLUGIN, "%s:%d: backend '%s': %s", info->manifest,
+		       info->line, info->name, msg);
+	flux_error_at(err, info->manifest, info->line);
+	return FLUX_ERR_PLUGIN;
+}
+
+static const char *missing_operation(const struct flux_backend *b)
+{
+#define REQUIRE(op) if (!b->op) return #op
+	REQUIRE(create);
+	REQUIRE(destroy);
+	REQUIRE(connect);
+	REQUIRE(disconnect);
+	REQUIRE(lock);
+	REQUIRE(unlock);
+	REQUIRE(begin);
+	REQUIRE(commit);
+	REQUIRE(rollback);
+	REQUIRE(is_initialized);
+	REQUIRE(initialize);
+	REQUIRE(register_migration);
+	REQUIRE(unregister_migration);
+	REQUIRE(apply);
+	REQUIRE(list_applied);
+#undef REQUIRE
+	return NULL;
+}
+
+static int verify(struct flux_backend_info *info, const struct flux_backend *b,
+		  flux_error *err)
+{
+	unsigned int major = FLUX_ABI_MAJOR_OF(b->abi_version);
+	if (major != FLUX_BACKEND_ABI_MAJOR) {
+		/* Nothing else in the struct can be trusted: report versions only. */
+		fail(info, err, "incompatible backend ABI in %s", info->module);
+		flux_error_detail(err, "flux uses backend ABI %u.%u, the module was built "
+				  "for ABI %u.%u", FLUX_BACKEND_ABI_MAJOR,
+				  FLUX_BACKEND_ABI_MINOR, major,
+				  FLUX_ABI_MINOR_OF(b->abi_version));
+		flux_error_hint(err, "rebuild the backend against this flux's headers "
+				"(pkg-config flux-backend)");
+		return FLUX_ERR_PLUGIN;
+	}
+	if (b->size < FLUX_BACKEND_MIN_SIZE)
+		return fail(info, err, "struct flux_backend in %s is %u bytes; flux needs at "
+			    "least %zu", info->module, b->size, (size_t)FLUX_BACKEND_MIN_SIZE);
+	if (!b->name || !b->name[0])
+		return fail(info, err, "the module %s registers a backend without a name",
+			    info->module);
+	const char *op = missing_operation(b);
+	if (op)
+		return fail(info, err, "required operation '%s' is NULL in %s", op,
+			    info->module);
+	return FLUX_OK;
+}
+
+static int load(struct flux_backend_info *info, const struct flux_host *host,
+		flux_error *err)
+{
+	struct stat st;
+	if (stat(info->module, &st) != 0)
+		return fail(info, err, "module file %s: %s", info->module, strerror(errno));
+	void *probe = dlopen(info->module, RTLD_NOW | RTLD_LOCAL);
+	if (!probe)
+		return fail(info, err, "cannot load module: %s", dlerror());
+	lt_dlhandle h = lt_dlopen(info->module);
+	const char *why = h ? NULL : lt_dlerror();
+	dlclose(probe);
+	if (!h)
+		return fail(info, err, "cannot load module %s: %s", info->module,
+			    why ? why : "unknown error");
+	void *sym = lt_dlsym(h, info->symbol);
+	if (!sym) {
+		lt_dlclose(h);
+		return fail(info, err, "no entry point [%s] in module [%s]", info->symbol,
+			    info->module);
+	}
+	flux_backend_register_fn reg;
+	/* POSIX guarantees a dlsym result may be converted to a function. */
+	memcpy(&reg, &sym, sizeof(reg));
+	const struct flux_backend *b = reg(host);
+	if (!b) {
+		lt_dlclose(h);
+		return fail(info, err, "registration function %s in %s returned no backend",
+			    info->symbol, info->module);
+	}
+	int rc = verify(info, b, err);
+	if (rc) {
+		lt_dlclose(h);
+		return rc;
+	}
+	info->handle = h;
+	info->backend = b;
+	return FLUX_OK;
+}
+
+int flux_module_load(struct flux_backend_info *info, const struct flux_host *host,
+		     flux_error *err)
+{
+	if (!info->load_tried) {
+		info->load_tried = 1;
+		load(info, host, &info->load_error);
+	}
+	if (info->backend)
+		return FLUX_OK;
+	*err = info->load_error;
+	return err->code;
+}

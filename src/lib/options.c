@@ -1,0 +1,177 @@
+/* The [backend] table of flux.toml and its typed accessors.
+ *
+ * Each value remembers its line and whether it was quoted, so an accessor
+ * can say `flux.toml:7: [backend] migrations_lock_id must be an integer`.
+ * Quoted integers and booleans are accepted, because the Python tool read
+ * these through int() and users wrote both forms. */
+#include <config.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+
+struct option {
+	char *key;
+	char *value;
+	int quoted;
+	int line;
+	int used;
+};
+
+struct flux_options {
+	char *file;
+	struct option *items;
+	size_t count, cap;
+};
+
+struct flux_options *flux_options_new(const char *file)
+{
+	struct flux_options *o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->file = flux_strdup(file ? file : "flux.toml");
+	if (!o->file) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void flux_options_free(struct flux_options *o)
+{
+	if (!o)
+		return;
+	for (size_t i = 0; i < o->count; i++) {
+		free(o->items[i].key);
+		free(o->items[i].value);
+	}
+	free(o->items);
+	free(o->file);
+	free(o);
+}
+
+static struct option *find(const struct flux_options *o, const char *key)
+{
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < o->count; i++)
+		if (strcmp(o->items[i].key, key) == 0)
+			return &o->items[i];
+	return NULL;
+}
+
+int flux_options_add(struct flux_options *o, const char *key, const char *value,
+		     int quoted, int line, flux_error *err)
+{
+	struct option *dup = find(o, key);
+	if (dup) {
+		flux_error_set(err, FLUX_ERR_CONFIG,
+			       "%s:%d: [backend] %s is defined twice (first on line %d)",
+			       o->file, line, key, dup->line);
+		flux_error_at(err, o->file, line);
+		return FLUX_ERR_CONFIG;
+	}
+	if (o->count == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 8;
+		struct option *p = realloc(o->items, cap * sizeof(*p));
+		if (!p)
+			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		o->items = p;
+		o->cap = cap;
+	}
+	struct option *it = &o->items[o->count];
+	it->key = flux_strdup(key);
+	it->value = flux_strdup(value);
+	if (!it->key || !it->value) {
+		free(it->key);
+		free(it->value);
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	it->quoted = quoted;
+	it->line = line;
+	it->used = 0;
+	o->count++;
+	return FLUX_OK;
+}
+
+static int bad(const struct flux_options *o, const struct option *it,
+	       const char *want, flux_error *err)
+{
+	flux_error_set(err, FLUX_ERR_CONFIG, "%s:%d: [backend] %s must be %s, not '%s'",
+		       o->file, it->line, it->key, want, it->value);
+	flux_error_at(err, o->file, it->line);
+	return FLUX_ERR_CONFIG;
+}
+
+int flux_options_string(const struct flux_options *opts, const char *key,
+			const char *def, const char **out, flux_error *err)
+{
+	struct option *it = find(opts, key);
+	if (!it) {
+		*out = def;
+		return FLUX_OK;
+	}
+	it->used = 1;
+	if (!it->quoted)
+		return bad(opts, it, "a string", err);
+	*out = it->value;
+	return FLUX_OK;
+}
+
+int flux_options_int(const struct flux_options *opts, const char *key,
+		     long long def, long long *out, flux_error *err)
+{
+	struct option *it = find(opts, key);
+	if (!it) {
+		*out = def;
+		return FLUX_OK;
+	}
+	it->used = 1;
+	char *end;
+	errno = 0;
+	long long v = strtoll(it->value, &end, 10);
+	if (!it->value[0] || *end || errno)
+		return bad(opts, it, "an integer", err);
+	*out = v;
+	return FLUX_OK;
+}
+
+int flux_options_bool(const struct flux_options *opts, const char *key, int def,
+		      int *out, flux_error *err)
+{
+	struct option *it = find(opts, key);
+	if (!it) {
+		*out = def;
+		return FLUX_OK;
+	}
+	it->used = 1;
+	if (strcasecmp(it->value, "true") == 0)
+		*out = 1;
+	else if (strcasecmp(it->value, "false") == 0)
+		*out = 0;
+	else
+		return bad(opts, it, "true or false", err);
+	return FLUX_OK;
+}
+
+size_t flux_options_count(const struct flux_options *opts)
+{
+	return opts ? opts->count : 0;
+}
+
+const char *flux_options_key(const struct flux_options *opts, size_t i)
+{
+	return i < flux_options_count(opts) ? opts->items[i].key : NULL;
+}
+
+int flux_options_line(const struct flux_options *opts, size_t i)
+{
+	return i < flux_options_count(opts) ? opts->items[i].line : 0;
+}
+
+int flux_options_used(const struct flux_options *opts, size_t i)
+{
+	return i < flux_options_count(opts) ? opts->items[i].used : 0;
+}

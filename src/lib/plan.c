@@ -1,0 +1,255 @@
+/* Planning what to run, then running it.  Plans are separate from running
+ * so status, confirmation prompts and reports all come from one plan. */
+#include <config.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "project.h"
+
+struct flux_plan {
+	flux_plan_kind kind;
+	const flux_migration **items;
+	size_t count;
+	int repeatable;
+};
+
+void flux_plan_free(flux_plan *plan)
+{
+	if (!plan)
+		return;
+	free(plan->items);
+	free(plan);
+}
+
+static flux_plan *plan_new(flux_plan_kind kind, size_t cap)
+{
+	flux_plan *plan = calloc(1, sizeof(*plan));
+	if (!plan)
+		return NULL;
+	plan->kind = kind;
+	plan->items = calloc(cap ? cap : 1, sizeof(*plan->items));
+	if (!plan->items) {
+		free(plan);
+		return NULL;
+	}
+	return plan;
+}
+
+int flux_plan_apply(flux_project *p, long n, flux_plan **out, flux_error *err)
+{
+	*out = NULL;
+	int rc = flux_project_validate(p, err);
+	if (rc)
+		return rc;
+	size_t nf = flux_migrations_count(p->migrations, FLUX_STAGE_MAIN);
+	flux_plan *plan = plan_new(FLUX_PLAN_APPLY, nf);
+	if (!plan)
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	plan->repeatable = 1;
+	for (size_t i = 0; i < nf && (n < 0 || plan->count < (size_t)n); i++) {
+		const flux_migration *m = flux_migrations_get(p->migrations, FLUX_STAGE_MAIN, i);
+		if (!flux_project_record_find(p, flux_migration_id(m)))
+			plan->items[plan->count++] = m;
+	}
+	*out = plan;
+	return FLUX_OK;
+}
+
+int flux_plan_rollback(flux_project *p, long n, const char *to_id, int repeatable,
+		       flux_plan **out, flux_error *err)
+{
+	*out = NULL;
+	int rc = flux_project_validate(p, err);
+	if (rc)
+		return rc;
+	size_t stop = 0; /* index of the oldest record to undo */
+	if (to_id) {
+		const flux_record *r = flux_project_record_find(p, to_id);
+		if (!r) {
+			flux_error_set(err, FLUX_ERR_NOT_FOUND, "migration '%s' is not applied",
+				       to_id);
+			flux_error_hint(err, flux_migrations_find(p->migrations, to_id)
+				       ? "only applied migrations can be rolled back to"
+				       : "no migration has that id; `flux status` lists them");
+			return FLUX_ERR_NOT_FOUND;
+		}
+		stop = (size_t)(r - p->records);
+	} else if (n >= 0 && (size_t)n < p->nrecords) {
+		stop = p->nrecords - (size_t)n;
+	}
+	flux_plan *plan = plan_new(FLUX_PLAN_ROLLBACK, p->nrecords);
+	if (!plan)
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	plan->repeatable = repeatable < 0 ? flux_config_apply_repeatable_on_undo(p->config)
+					  : repeatable;
+	/* Validation guarantees every applied id has its file. */
+	for (size_t k = p->nrecords; k-- > stop;)
+		plan->items[plan->count++] = flux_migrations_find(p->migrations,
+								  p->records[k].id);
+	*out = plan;
+	return FLUX_OK;
+}
+
+flux_plan_kind flux_plan_kind_of(const flux_plan *plan) { return plan->kind; }
+size_t flux_plan_count(const flux_plan *plan) { return plan->count; }
+const flux_migration *flux_plan_get(const flux_plan *plan, size_t i)
+{
+	return i < plan->count ? plan->items[i] : NULL;
+}
+int flux_plan_runs_repeatable(const flux_plan *plan) { return plan->repeatable; }
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The generic composition of required operations, for backends without
+ * run_step(). */
+static int compose_step(flux_project *p, const struct flux_step *st, flux_error *err)
+{
+	const struct flux_backend *b = p->backend;
+	int rc = b->begin(p->state, err);
+	if (rc)
+		return rc;
+	if (st->len)
+		rc = b->apply(p->state, st->sql, st->len, 0, err);
+	if (!rc && st->record == FLUX_RECORD_REGISTER)
+		rc = b->register_migration(p->state, st->id, st->hash, err);
+	else if (!rc && st->record == FLUX_RECORD_UNREGISTER)
+		rc = b->unregister_migration(p->state, st->id, err);
+	if (!rc)
+		rc = b->commit(p->state, err);
+	if (rc) {
+		flux_error ignored;
+		b->rollback(p->state, &ignored);
+	}
+	return rc;
+}
+
+/* A no-transaction migration runs on its own; its record follows in a
+ * transaction of its own.  A failure between the two is reported loudly. */
+static int no_transaction_step(flux_project *p, const struct flux_step *st,
+			       flux_error *err)
+{
+	const struct flux_backend *b = p->backend;
+	int rc = b->apply(p->state, st->sql, st->len, FLUX_APPLY_NO_TRANSACTION, err);
+	if (rc)
+		return rc;
+	struct flux_step rec = *st;
+	rec.sql = "";
+	rec.len = 0;
+	if (st->record == FLUX_RECORD_NONE)
+		return FLUX_OK;
+	rc = compose_step(p, &rec, err);
+	if (rc) {
+		flux_error_detail(err, "the no-transaction migration '%s' ran completely, but "
+				  "its record could not be %s", st->id,
+				  st->record == FLUX_RECORD_REGISTER ? "written" : "deleted");
+	}
+	return rc;
+}
+
+static int run_one(flux_project *p, const flux_migration *m, flux_plan_kind dir,
+		   int record, flux_error *err)
+{
+	struct flux_step st = {.id = flux_migration_id(m), .hash = flux_migration_hash(m),
+			       .record = record};
+	const char *file = flux_migration_path(m);
+	unsigned int flags = flux_migration_flags(m);
+	if (dir == FLUX_PLAN_APPLY) {
+		st.sql = flux_migration_up(m, &st.len);
+	} else {
+		int rc = flux_migration_undo(m, &st.sql, &st.len, err);
+		if (rc)
+			return rc;
+		if (!st.sql) {
+			st.sql = "";
+			st.len = 0;
+		}
+		file = flux_migration_undo_path(m);
+		/* An undo carries its own directive line. */
+		flags = flux_sql_directives(st.sql, st.len);
+	}
+	int rc;
+	flux_error_clear(err);
+	if (flags & FLUX_APPLY_NO_TRANSACTION)
+		rc = no_transaction_step(p, &st, err);
+	else if (FLUX_BACKEND_HAS(p->backend, run_step))
+		rc = p->backend->run_step(p->state, &st, err);
+	else
+		rc = compose_step(p, &st, err);
+	if (rc) {
+		if (rc == FLUX_ERR_BACKEND)
+			rc = err->code = FLUX_ERR_MIGRATION;
+		flux_error_locate(err, file, st.id, st.sql, st.len);
+	}
+	return rc;
+}
+
+static void emit(flux_progress_fn fn, void *ctx, flux_event_type type,
+		 flux_plan_kind dir, const flux_migration *m, double secs)
+{
+	if (!fn)
+		return;
+	flux_event ev = {.type = type, .direction = dir, .migration = m, .seconds = secs};
+	fn(ctx, &ev);
+}
+
+static int run_stage(flux_project *p, flux_stage stage, flux_progress_fn fn, void *ctx,
+		     flux_error *err)
+{
+	for (size_t i = 0; i < flux_migrations_count(p->migrations, stage); i++) {
+		const flux_migration *m = flux_migrations_get(p->migrations, stage, i);
+		emit(fn, ctx, FLUX_EVENT_START, FLUX_PLAN_APPLY, m, 0);
+		double t0 = now();
+		int rc = run_one(p, m, FLUX_PLAN_APPLY, FLUX_RECORD_NONE, err);
+		emit(fn, ctx, rc ? FLUX_EVENT_FAILED : FLUX_EVENT_DONE, FLUX_PLAN_APPLY, m,
+		     now() - t0);
+		if (rc)
+			return rc;
+	}
+	return FLUX_OK;
+}
+
+int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn fn,
+		      void *ctx, flux_error *err)
+{
+	flux_error_clear(err);
+	if (plan->count == 0)
+		return FLUX_OK;
+	int rc = FLUX_OK;
+	if (plan->repeatable)
+		rc = run_stage(p, FLUX_STAGE_PRE, fn, ctx, err);
+	if (rc)
+		goto refresh;
+	int record = plan->kind == FLUX_PLAN_APPLY ? FLUX_RECORD_REGISTER
+						   : FLUX_RECORD_UNREGISTER;
+	for (size_t i = 0; i < plan->count; i++) {
+		const flux_migration *m = plan->items[i];
+		emit(fn, ctx, FLUX_EVENT_START, plan->kind, m, 0);
+		double t0 = now();
+		rc = run_one(p, m, plan->kind, record, err);
+		emit(fn, ctx, rc ? FLUX_EVENT_FAILED : FLUX_EVENT_DONE, plan->kind, m,
+		     now() - t0);
+		if (rc)
+			break;
+	}
+	/* Post-apply runs even after a failed migration, as upstream does;
+	 * the migration's error stays the one reported. */
+	if (plan->repeatable && rc != FLUX_ERR_CONNECTION) {
+		flux_error post;
+		int prc = run_stage(p, FLUX_STAGE_POST, fn, ctx, rc ? &post : err);
+		if (prc && rc)
+			flux_logf(&p->logger, FLUX_LOG_ERROR, "post-apply migration '%s' also "
+				  "failed: %s", post.migration, post.message);
+		if (!rc)
+			rc = prc;
+	}
+refresh:;
+	flux_error e2;
+	int rrc = flux_project_refresh(p, rc ? &e2 : err);
+	return rc ? rc : rrc;
+}

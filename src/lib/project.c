@@ -1,0 +1,265 @@
+/* Opening a project: config, backend, connection, lock, records; and the
+ * validation that guards every apply and rollback. */
+#include <config.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "project.h"
+
+void flux_open_options_init(flux_open_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->config_path = "flux.toml";
+	o->lock_timeout = -1;
+	o->log_level = 0;
+}
+
+static void clear_records(flux_project *p)
+{
+	for (size_t i = 0; i < p->nrecords; i++) {
+		free((char *)p->records[i].id);
+		free((char *)p->records[i].hash);
+		free((char *)p->records[i].applied_at);
+	}
+	p->nrecords = 0;
+}
+
+void flux_project_close(flux_project *p)
+{
+	if (!p)
+		return;
+	flux_error e;
+	if (p->locked)
+		p->backend->unlock(p->state, &e);
+	if (p->connected)
+		p->backend->disconnect(p->state, &e);
+	if (p->state)
+		p->backend->destroy(p->state);
+	clear_records(p);
+	free(p->records);
+	flux_migrations_free(p->migrations);
+	flux_registry_free(p->registry);
+	flux_config_free(p->owned_config);
+	free(p->uri);
+	free(p);
+}
+
+static int on_record(void *ctx, const char *id, const char *hash, const char *at)
+{
+	flux_project *p = ctx;
+	if (p->nrecords == p->cap_records) {
+		size_t cap = p->cap_records ? p->cap_records * 2 : 64;
+		flux_record *r = realloc(p->records, cap * sizeof(*r));
+		if (!r)
+			return 1;
+		p->records = r;
+		p->cap_records = cap;
+	}
+	flux_record *r = &p->records[p->nrecords];
+	r->id = flux_strdup(id);
+	r->hash = flux_strdup(hash ? hash : "");
+	r->applied_at = flux_strdup(at ? at : "");
+	if (!r->id || !r->hash || !r->applied_at) {
+		free((char *)r->id);
+		free((char *)r->hash);
+		free((char *)r->applied_at);
+		return 1;
+	}
+	p->nrecords++;
+	return 0;
+}
+
+static int by_record_id(const void *a, const void *b)
+{
+	return strcmp(((const flux_record *)a)->id, ((const flux_record *)b)->id);
+}
+
+int flux_project_refresh(flux_project *p, flux_error *err)
+{
+	clear_records(p);
+	int rc = p->backend->list_applied(p->state, on_record, p, err);
+	if (rc)
+		return rc;
+	qsort(p->records, p->nrecords, sizeof(*p->records), by_record_id);
+	return FLUX_OK;
+}
+
+/* Unused [backend] keys are likely typos; say so without failing, since
+ * the Python tool also ignored keys its backend did not read. */
+static void warn_unused_options(flux_project *p)
+{
+	const struct flux_options *o = flux_config_backend_options(p->config);
+	for (size_t i = 0; i < flux_options_count(o); i++)
+		if (!flux_options_used(o, i))
+			flux_logf(&p->logger, FLUX_LOG_WARNING,
+				  "%s:%d: [backend] option '%s' is not used by backend '%s'",
+				  flux_config_path(p->config), flux_options_line(o, i),
+				  flux_options_key(o, i), flux_config_backend(p->config));
+}
+
+int flux_project_open(const flux_open_options *o, flux_project **out, flux_error *err)
+{
+	flux_error_clear(err);
+	*out = NULL;
+	if (!o->uri || !o->uri[0])
+		return flux_error_set(err, FLUX_ERR_INVALID, "no database URI given");
+	flux_project *p = calloc(1, sizeof(*p));
+	if (!p || !(p->uri = flux_strdup(o->uri))) {
+		free(p);
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	p->logger.fn = o->log;
+	p->logger.ctx = o->log_ctx;
+	p->logger.level = o->log_level;
+	flux_host_init(&p->host, &p->logger);
+	int rc = FLUX_OK;
+	if (o->config) {
+		p->config = o->config;
+	} else {
+		rc = flux_config_load(o->config_path, &p->owned_config, err);
+		p->config = p->owned_config;
+	}
+	if (!rc && o->log_level <= 0) {
+		const char *name = flux_config_log_level(p->config);
+		p->logger.level = name ? flux_log_level_parse(name) : FLUX_LOG_WARNING;
+	}
+	if (!rc)
+		rc = flux_registry_open(o->backend_path, &p->registry, err);
+	const flux_backend_info *info = NULL;
+	if (!rc) {
+		const char *name = flux_config_backend(p->config);
+		info = flux_registry_find(p->registry, name);
+		if (!info) {
+			rc = flux_error_set(err, FLUX_ERR_PLUGIN, "Backend '%s' is not installed",
+					    name);
+			flux_error_hint(err, "`flux backends` lists the installed backends");
+		}
+	}
+	if (!rc)
+		rc = flux_registry_load(p->registry, info, &p->backend, err);
+	/* Read migrations before touching the database: a broken file must
+	 * fail the run with the database untouched. */
+	if (!rc)
+		rc = flux_migrations_read(flux_config_migration_path(p->config),
+					  &p->migrations, err);
+	if (!rc) {
+		rc = p->backend->create(&p->host, flux_config_backend_options(p->config),
+					p->uri, &p->state, err);
+		if (rc)
+			p->state = NULL;
+		else
+			warn_unused_options(p);
+	}
+	if (!rc) {
+		rc = p->backend->connect(p->state, err);
+		p->connected = rc == FLUX_OK;
+	}
+	if (!rc) {
+		rc = p->backend->lock(p->state, o->lock_timeout, err);
+		p->locked = rc == FLUX_OK;
+	}
+	int initialized = 0;
+	if (!rc)
+		rc = p->backend->is_initialized(p->state, &initialized, err);
+	if (!rc && !initialized)
+		rc = p->backend->initialize(p->state, err);
+	if (!rc)
+		rc = flux_project_refresh(p, err);
+	if (rc) {
+		if (!err->code)
+			err->code = rc;
+		flux_project_close(p);
+		return rc;
+	}
+	*out = p;
+	return FLUX_OK;
+}
+
+const flux_migrations *flux_project_migrations(const flux_project *p)
+{
+	return p->migrations;
+}
+const flux_config *flux_project_config(const flux_project *p) { return p->config; }
+const struct flux_backend *flux_project_backend(const flux_project *p)
+{
+	return p->backend;
+}
+size_t flux_project_record_count(const flux_project *p) { return p->nrecords; }
+const flux_record *flux_project_record(const flux_project *p, size_t i)
+{
+	return i < p->nrecords ? &p->records[i] : NULL;
+}
+
+const flux_record *flux_project_record_find(const flux_project *p, const char *id)
+{
+	flux_record key = {.id = id};
+	return bsearch(&key, p->records, p->nrecords, sizeof(*p->records), by_record_id);
+}
+
+/* Upstream's rule: with L the largest applied id, the migration files with
+ * id <= L must be exactly the applied ones, each with its stored hash. */
+int flux_project_validate(flux_project *p, flux_error *err)
+{
+	flux_error_clear(err);
+	const flux_migrations *set = p->migrations;
+	size_t nf = flux_migrations_count(set, FLUX_STAGE_MAIN);
+	if (p->nrecords == 0)
+		return FLUX_OK;
+	const char *last = p->records[p->nrecords - 1].id;
+	flux_buf all = {0};
+	size_t problems = 0;
+	size_t i = 0, j = 0;
+	char first[FLUX_ERROR_MESSAGE_MAX] = "";
+	const char *first_file = NULL;
+	while (i < nf || j < p->nrecords) {
+		const flux_migration *m = i < nf ? flux_migrations_get(set, FLUX_STAGE_MAIN, i) : NULL;
+		if (m && strcmp(flux_migration_id(m), last) > 0)
+			m = NULL;
+		const flux_record *r = j < p->nrecords ? &p->records[j] : NULL;
+		if (!m && !r)
+			break;
+		char line[FLUX_ERROR_MESSAGE_MAX];
+		const char *file = NULL;
+		int c = !m ? 1 : !r ? -1 : strcmp(flux_migration_id(m), r->id);
+		if (c == 0) {
+			i++, j++;
+			if (strcmp(flux_migration_hash(m), r->hash) == 0)
+				continue;
+			snprintf(line, sizeof(line),
+				 "migration '%s' changed after it was applied (%s: stored hash %s, "
+				 "file hash %s)", r->id, flux_migration_path(m), r->hash,
+				 flux_migration_hash(m));
+			file = flux_migration_path(m);
+		} else if (c < 0) {
+			i++;
+			snprintf(line, sizeof(line),
+				 "migration '%s' (%s) is not applied but comes before the last "
+				 "applied migration '%s'", flux_migration_id(m),
+				 flux_migration_path(m), last);
+			file = flux_migration_path(m);
+		} else {
+			j++;
+			snprintf(line, sizeof(line),
+				 "applied migration '%s' has no file in %s", r->id,
+				 flux_config_migration_path(p->config));
+		}
+		if (problems++ == 0) {
+			memcpy(first, line, sizeof(first));
+			first_file = file;
+		}
+		flux_buf_appendf(&all, "%s%s", all.len ? "\n" : "", line);
+	}
+	if (problems == 0) {
+		flux_buf_free(&all);
+		return FLUX_OK;
+	}
+	flux_error_set(err, FLUX_ERR_CORRUPT, "%s", first);
+	if (first_file)
+		flux_error_at(err, first_file, 0);
+	if (problems > 1)
+		flux_error_detail(err, "%zu problems:\n%s", problems, all.data);
+	flux_error_hint(err, "restore the migration directory to match the applied "
+			"migrations; nothing was changed");
+	flux_buf_free(&all);
+	return FLUX_ERR_CORRUPT;
+}

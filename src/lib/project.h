@@ -1,0 +1,24 @@
+/* The project object shared by project.c (open, records, validation) and
+ * plan.c (planning and running). */
+#ifndef FLUX_PROJECT_H
+#define FLUX_PROJECT_H
+
+#include "internal.h"
+
+struct flux_project {
+	flux_config *owned_config;
+	const flux_config *config;
+	flux_registry *registry;
+	const struct flux_backend *backend;
+	void *state;
+	struct flux_logger logger;
+	struct flux_host host;
+	flux_migrations *migrations;
+	flux_record *records;
+	size_t nrecords, cap_records;
+	int connected;
+	int locked;
+	char *uri;
+};
+
+#endif

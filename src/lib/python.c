@@ -1,0 +1,120 @@
+/* Python migrations, upstream-compatible: ID.py defines apply() returning
+ * the SQL as str, and may define undo().  All files of a directory are
+ * evaluated by one interpreter (python3, or $FLUX_PYTHON), which keeps a
+ * directory of many .py migrations fast.
+ *
+ * The driver answers on its original stdout with one record per file:
+ *   "F <ok> <has_undo> <len1> <len2>\n" then len1 + len2 bytes
+ * where ok=1 gives the apply() and undo() texts (UTF-8, as the Python tool
+ * hashed them) and ok=0 gives Python's traceback in the first part.  The
+ * migrations' own prints go to stderr so they cannot corrupt the answer. */
+#include <config.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char driver[] =
+"import importlib.util, os, sys, traceback\n"
+"out = os.fdopen(os.dup(1), 'wb')\n"
+"os.dup2(2, 1)\n"
+"sys.stdout = sys.stderr\n"
+"def call(mod, name):\n"
+"    fn = getattr(mod, name, None)\n"
+"    if fn is None:\n"
+"        return None\n"
+"    if not callable(fn):\n"
+"        raise TypeError('%s is not a function' % name)\n"
+"    r = fn()\n"
+"    if not isinstance(r, str):\n"
+"        raise TypeError('%s() must return str, not %s' % (name, type(r).__name__))\n"
+"    return r.encode('utf-8')\n"
+"for i, path in enumerate(sys.argv[1:]):\n"
+"    try:\n"
+"        d = os.path.dirname(os.path.abspath(path))\n"
+"        if d not in sys.path:\n"
+"            sys.path.insert(0, d)\n"
+"        spec = importlib.util.spec_from_file_location('_flux_migration_%d' % i, path)\n"
+"        mod = importlib.util.module_from_spec(spec)\n"
+"        spec.loader.exec_module(mod)\n"
+"        if getattr(mod, 'apply', None) is None:\n"
+"            raise AttributeError('migration defines no apply() function')\n"
+"        up = call(mod, 'apply')\n"
+"        undo = call(mod, 'undo')\n"
+"        out.write(b'F 1 %d %d %d\\n' % (undo is not None, len(up), len(undo or b'')))\n"
+"        out.write(up)\n"
+"        out.write(undo or b'')\n"
+"    except BaseException:\n"
+"        msg = traceback.format_exc().encode('utf-8', 'replace')\n"
+"        out.write(b'F 0 0 %d 0\\n' % len(msg))\n"
+"        out.write(msg)\n"
+"out.flush()\n";
+
+static int parse(const flux_buf *out, size_t n, flux_py_result *res, flux_error *err)
+{
+	const char *p = out->data ? out->data : "", *end = p + out->len;
+	for (size_t i = 0; i < n; i++) {
+		int ok, has_undo;
+		size_t l1, l2;
+		int used = 0;
+		if (p >= end || sscanf(p, "F %d %d %zu %zu\n%n", &ok, &has_undo, &l1, &l2,
+				       &used) != 4 || used == 0 ||
+		    (size_t)(end - p - used) < l1 + l2)
+			return flux_error_set(err, FLUX_ERR_LOAD,
+					      "the Python migration driver gave a malformed answer");
+		p += used;
+		char *a = flux_strndup(p, l1);
+		char *b = ok && has_undo ? flux_strndup(p + l1, l2) : NULL;
+		if (!a || (ok && has_undo && !b)) {
+			free(a);
+			free(b);
+			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		}
+		if (ok) {
+			res[i].up = a;
+			res[i].up_len = l1;
+			res[i].undo = b;
+			res[i].undo_len = l2;
+			res[i].has_undo = has_undo;
+		} else {
+			res[i].error = a;
+		}
+		p += l1 + l2;
+	}
+	return FLUX_OK;
+}
+
+int flux_python_eval(const char *const *paths, size_t n, flux_py_result *res,
+		     flux_error *err)
+{
+	memset(res, 0, n * sizeof(*res));
+	if (n == 0)
+		return FLUX_OK;
+	const char *python = getenv("FLUX_PYTHON");
+	if (!python || !*python)
+		python = "python3";
+	const char **argv = calloc(n + 4, sizeof(*argv));
+	if (!argv)
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	argv[0] = python;
+	argv[1] = "-c";
+	argv[2] = driver;
+	for (size_t i = 0; i < n; i++)
+		argv[3 + i] = paths[i];
+	flux_buf out = {0}, errout = {0};
+	int status = 0;
+	int rc = flux_spawn_capture(argv, NULL, &out, &errout, &status, err);
+	free(argv);
+	if (rc == FLUX_OK && status != 0) {
+		rc = flux_error_set(err, FLUX_ERR_LOAD, "%s failed (exit status %d) evaluating "
+				    "Python migrations", python, status);
+		flux_error_detail(err, "%s", errout.data ? errout.data : "");
+		if (status == 127)
+			flux_error_hint(err, "install python3 or set FLUX_PYTHON");
+	}
+	if (rc == FLUX_OK)
+		rc = parse(&out, n, res, err);
+	flux_buf_free(&out);
+	flux_buf_free(&errout);
+	return rc;
+}

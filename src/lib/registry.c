@@ -1,0 +1,356 @@
+/* Backend discovery: the C mirror of Python's `flux.backend` entry points.
+ *
+ * Every *.ini file in a manifest directory may hold a [flux.backend]
+ * section of `NAME = MODULE:SYMBOL` lines.  Directories are searched in
+ * order; the first definition of a name wins and later ones are kept as
+ * shadowed, so `flux backends` can show them.  Scanning reads manifests
+ * only; modules are opened by flux_registry_load(). */
+#include <config.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "registry.h"
+
+struct flux_registry {
+	char **dirs;
+	int *dir_exists;
+	size_t ndirs;
+	struct flux_backend_info **items;
+	size_t count, cap;
+	flux_error *problems;
+	size_t nproblems, problems_cap;
+	int module_system;
+};
+
+const char *flux_registry_system_dir(void)
+{
+	return FLUX_BACKEND_DIR;
+}
+
+static int add_problem(flux_registry *reg, const flux_error *e)
+{
+	if (reg->nproblems == reg->problems_cap) {
+		size_t cap = reg->problems_cap ? reg->problems_cap * 2 : 4;
+		flux_error *p = realloc(reg->problems, cap * sizeof(*p));
+		if (!p)
+			return FLUX_ERR_NOMEM;
+		reg->problems = p;
+		reg->problems_cap = cap;
+	}
+	reg->problems[reg->nproblems++] = *e;
+	return FLUX_OK;
+}
+
+static int problem(flux_registry *reg, const char *manifest, int line, const char *fmt,
+		   const char *a, const char *b)
+{
+	flux_error e;
+	char msg[FLUX_ERROR_MESSAGE_MAX];
+	snprintf(msg, sizeof(msg), fmt, a, b);
+	flux_error_set(&e, FLUX_ERR_PLUGIN, "%s:%d: %s", manifest, line, msg);
+	flux_error_at(&e, manifest, line);
+	return add_problem(reg, &e);
+}
+
+static void info_free(struct flux_backend_info *info)
+{
+	if (!info)
+		return;
+	flux_module_unload(info);
+	free(info->name);
+	free(info->module);
+	free(info->symbol);
+	free(info->manifest);
+	free(info);
+}
+
+void flux_registry_free(flux_registry *reg)
+{
+	if (!reg)
+		return;
+	for (size_t i = 0; i < reg->count; i++)
+		info_free(reg->items[i]);
+	free(reg->items);
+	for (size_t i = 0; i < reg->ndirs; i++)
+		free(reg->dirs[i]);
+	free(reg->dirs);
+	free(reg->dir_exists);
+	free(reg->problems);
+	if (reg->module_system)
+		flux_module_system_exit();
+	free(reg);
+}
+
+static int valid_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '_' || *s == '-' || *s == '.' || (*s >= '0' && *s <= '9') ||
+		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+			return 0;
+	return 1;
+}
+
+static int valid_symbol(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!(*s == '_' || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z')))
+			return 0;
+	return 1;
+}
+
+struct scan_ctx {
+	flux_registry *reg;
+	const char *manifest;
+	char *manifest_dir;
+	size_t dir_index;
+};
+
+static const struct flux_backend_info *visible(const flux_registry *reg, const char *name)
+{
+	for (size_t i = 0; i < reg->count; i++)
+		if (!reg->items[i]->shadowed_by && strcmp(reg->items[i]->name, name) == 0)
+			return reg->items[i];
+	return NULL;
+}
+
+static int on_entry(void *ctx, int line, const char *section, const char *key,
+		    const char *value, flux_error *err)
+{
+	struct scan_ctx *sc = ctx;
+	flux_registry *reg = sc->reg;
+	if (strcmp(section, "flux.backend") != 0)
+		return FLUX_OK; /* other groups are for later use */
+	if (!valid_name(key))
+		return problem(reg, sc->manifest, line,
+			       "invalid backend name '%s' (letters, digits, '_', '-', '.')%s",
+			       key, "")
+		       ? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory") : FLUX_OK;
+	const char *colon = strrchr(value, ':');
+	if (!colon || colon == value || !valid_symbol(colon + 1))
+		return problem(reg, sc->manifest, line,
+			       "malformed entry for '%s': expected MODULE:SYMBOL, got '%s'",
+			       key, value)
+		       ? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory") : FLUX_OK;
+	const struct flux_backend_info *first = visible(reg, key);
+	if (first && first->dir_index == sc->dir_index) {
+		char where[FLUX_ERROR_PATH_MAX + 16];
+		snprintf(where, sizeof(where), "%s:%d", first->manifest, first->line);
+		return problem(reg, sc->manifest, line,
+			       "backend '%s' is defined twice in one directory "
+			       "(first at %s); this one is ignored", key, where)
+		       ? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory") : FLUX_OK;
+	}
+	struct flux_backend_info *info = calloc(1, sizeof(*info));
+	char *module = info ? flux_strndup(value, (size_t)(colon - value)) : NULL;
+	if (info && module) {
+		info->name = flux_strdup(key);
+		info->module = flux_path_join(sc->manifest_dir, module);
+		info->symbol = flux_strdup(colon + 1);
+		info->manifest = flux_strdup(sc->manifest);
+	}
+	free(module);
+	if (!info || !info->name || !info->module || !info->symbol || !info->manifest) {
+		info_free(info);
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	info->line = line;
+	info->dir_index = sc->dir_index;
+	info->shadowed_by = first;
+	if (reg->count == reg->cap) {
+		size_t cap = reg->cap ? reg->cap * 2 : 8;
+		struct flux_backend_info **p = realloc(reg->items, cap * sizeof(*p));
+		if (!p) {
+			info_free(info);
+			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		}
+		reg->items = p;
+		reg->cap = cap;
+	}
+	reg->items[reg->count++] = info;
+	return FLUX_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int scan_dir(flux_registry *reg, size_t index, flux_error *err)
+{
+	const char *dir = reg->dirs[index];
+	DIR *d = opendir(dir);
+	if (!d)
+		return FLUX_OK; /* a missing directory holds no backends */
+	reg->dir_exists[index] = 1;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int rc = FLUX_OK;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".ini"))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			char **p = realloc(names, cap * sizeof(*p));
+			if (!p) {
+				rc = FLUX_ERR_NOMEM;
+				break;
+			}
+			names = p;
+		}
+		if (!(names[n] = flux_strdup(de->d_name))) {
+			rc = FLUX_ERR_NOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	/* A fixed order, so "first definition wins" means the same thing on
+	 * every file system. */
+	qsort(names, n, sizeof(*names), by_name);
+	for (size_t i = 0; i < n && rc == FLUX_OK; i++) {
+		char *path = flux_path_join(dir, names[i]);
+		if (!path) {
+			rc = FLUX_ERR_NOMEM;
+			break;
+		}
+		struct scan_ctx sc = {.reg = reg, .manifest = path, .manifest_dir = (char *)dir,
+				      .dir_index = index};
+		flux_error e;
+		int r = flux_ini_read(path, 0, on_entry, &sc, &e);
+		if (r == FLUX_ERR_NOMEM)
+			rc = r;
+		else if (r != FLUX_OK) {
+			e.code = FLUX_ERR_PLUGIN;
+			if (add_problem(reg, &e))
+				rc = FLUX_ERR_NOMEM;
+		}
+		free(path);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	if (rc)
+		return flux_error_set(err, rc, "out of memory reading manifests in %s", dir);
+	return FLUX_OK;
+}
+
+static int add_dir(flux_registry *reg, const char *dir, size_t len)
+{
+	if (len == 0)
+		return FLUX_OK; /* empty path elements are refused, as in SQLite */
+	char **d = realloc(reg->dirs, (reg->ndirs + 1) * sizeof(*d));
+	if (!d)
+		return FLUX_ERR_NOMEM;
+	reg->dirs = d;
+	int *e = realloc(reg->dir_exists, (reg->ndirs + 1) * sizeof(*e));
+	if (!e)
+		return FLUX_ERR_NOMEM;
+	reg->dir_exists = e;
+	if (!(reg->dirs[reg->ndirs] = flux_strndup(dir, len)))
+		return FLUX_ERR_NOMEM;
+	reg->dir_exists[reg->ndirs++] = 0;
+	return FLUX_OK;
+}
+
+int flux_registry_open(const char *search_path, flux_registry **out, flux_error *err)
+{
+	flux_error_clear(err);
+	*out = NULL;
+	flux_registry *reg = calloc(1, sizeof(*reg));
+	if (!reg)
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	int rc = FLUX_OK;
+	const char *env = getenv("FLUX_BACKEND_PATH");
+	const char *path = search_path ? search_path : env;
+	for (const char *p = path; p && *p && rc == FLUX_OK;) {
+		size_t len = strcspn(p, ":");
+		rc = add_dir(reg, p, len);
+		p += len + (p[len] == ':');
+	}
+	if (!search_path && rc == FLUX_OK)
+		rc = add_dir(reg, FLUX_BACKEND_DIR, strlen(FLUX_BACKEND_DIR));
+	if (rc) {
+		flux_registry_free(reg);
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < reg->ndirs; i++)
+		if ((rc = scan_dir(reg, i, err))) {
+			flux_registry_free(reg);
+			return rc;
+		}
+	*out = reg;
+	return FLUX_OK;
+}
+
+size_t flux_registry_count(const flux_registry *reg) { return reg->count; }
+
+const flux_backend_info *flux_registry_get(const flux_registry *reg, size_t i)
+{
+	return i < reg->count ? reg->items[i] : NULL;
+}
+
+const flux_backend_info *flux_registry_find(const flux_registry *reg, const char *name)
+{
+	return visible(reg, name);
+}
+
+size_t flux_registry_problem_count(const flux_registry *reg) { return reg->nproblems; }
+
+const flux_error *flux_registry_problem(const flux_registry *reg, size_t i)
+{
+	return i < reg->nproblems ? &reg->problems[i] : NULL;
+}
+
+size_t flux_registry_dir_count(const flux_registry *reg) { return reg->ndirs; }
+
+const char *flux_registry_dir(const flux_registry *reg, size_t i, int *exists)
+{
+	if (i >= reg->ndirs)
+		return NULL;
+	if (exists)
+		*exists = reg->dir_exists[i];
+	return reg->dirs[i];
+}
+
+int flux_registry_load(flux_registry *reg, const flux_backend_info *cinfo,
+		       const struct flux_backend **out, flux_error *err)
+{
+	flux_error_clear(err);
+	*out = NULL;
+	struct flux_backend_info *info = NULL;
+	for (size_t i = 0; i < reg->count; i++)
+		if (reg->items[i] == cinfo)
+			info = reg->items[i];
+	if (!info)
+		return flux_error_set(err, FLUX_ERR_INVALID, "backend entry not in this registry");
+	if (!reg->module_system) {
+		int rc = flux_module_system_init(err);
+		if (rc)
+			return rc;
+		reg->module_system = 1;
+	}
+	int rc = flux_module_load(info, flux_host_table(), err);
+	if (rc == FLUX_OK)
+		*out = info->backend;
+	return rc;
+}
+
+const char *flux_backend_info_name(const flux_backend_info *i) { return i->name; }
+const char *flux_backend_info_module(const flux_backend_info *i) { return i->module; }
+const char *flux_backend_info_symbol(const flux_backend_info *i) { return i->symbol; }
+const char *flux_backend_info_manifest(const flux_backend_info *i) { return i->manifest; }
+int flux_backend_info_line(const flux_backend_info *i) { return i->line; }
+const flux_backend_info *flux_backend_info_shadowed_by(const flux_backend_info *i)
+{
+	return i->shadowed_by;
+}

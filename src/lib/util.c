@@ -1,0 +1,157 @@
+/* Small helpers: byte buffers, strings, paths, whole-file reads. */
+#include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int buf_reserve(flux_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	char *p = realloc(b->data, cap);
+	if (!p)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int flux_buf_append(flux_buf *b, const void *data, size_t len)
+{
+	if (buf_reserve(b, len) < 0)
+		return -1;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int flux_buf_appendf(flux_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n) < 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void flux_buf_free(flux_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+char *flux_buf_steal(flux_buf *b)
+{
+	if (!b->data && buf_reserve(b, 0) < 0)
+		return NULL;
+	char *p = b->data;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+char *flux_strdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *flux_strndup(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *flux_path_join(const char *dir, const char *name)
+{
+	if (name[0] == '/' || !dir || !dir[0] || strcmp(dir, ".") == 0)
+		return strdup(name);
+	size_t dl = strlen(dir), nl = strlen(name);
+	int slash = dir[dl - 1] != '/';
+	char *p = malloc(dl + slash + nl + 1);
+	if (!p)
+		return NULL;
+	memcpy(p, dir, dl);
+	if (slash)
+		p[dl] = '/';
+	memcpy(p + dl + slash, name, nl + 1);
+	return p;
+}
+
+char *flux_path_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return flux_strndup(path, (size_t)(slash - path));
+}
+
+int flux_file_read(const char *path, char **data, size_t *len, flux_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return flux_error_set(err, errno == ENOENT ? FLUX_ERR_NOT_FOUND : FLUX_ERR_IO,
+				      "%s: cannot open: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int e = errno;
+		close(fd);
+		return flux_error_set(err, FLUX_ERR_IO, "%s: %s", path,
+				      S_ISDIR(st.st_mode) ? "is a directory"
+							  : strerror(e));
+	}
+	flux_buf b = {0};
+	if (buf_reserve(&b, (size_t)st.st_size) < 0) {
+		close(fd);
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path);
+	}
+	for (;;) {
+		if (buf_reserve(&b, 4096) < 0) {
+			close(fd);
+			flux_buf_free(&b);
+			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path);
+		}
+		ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			flux_buf_free(&b);
+			return flux_error_set(err, FLUX_ERR_IO, "%s: read failed: %s", path,
+					      strerror(e));
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t)n;
+	}
+	close(fd);
+	b.data[b.len] = '\0';
+	*len = b.len;
+	*data = flux_buf_steal(&b);
+	return FLUX_OK;
+}
