@@ -27,6 +27,7 @@ size_t pg_split(const char *sql, size_t len, struct pg_stmt **out)
 		return (size_t)-1;
 	const char *p = sql, *end = sql + len, *start = sql;
 	int content = 0; /* the statement has more than blanks and comments */
+	const char *first = sql; /* its first such character */
 	while (p <= end) {
 		if (p == end || *p == ';') {
 			if (content) {
@@ -39,9 +40,9 @@ size_t pg_split(const char *sql, size_t len, struct pg_stmt **out)
 					}
 					v = nv;
 				}
-				/* Start at the first non-blank, so positions are exact. */
-				while (start < p && isspace((unsigned char)*start))
-					start++;
+				/* Start past leading blanks and comments, so error
+				 * positions land inside the statement sent. */
+				start = first;
 				v[n].offset = (size_t)(start - sql);
 				v[n].len = (size_t)(p - start);
 				n++;
@@ -73,8 +74,10 @@ size_t pg_split(const char *sql, size_t len, struct pg_stmt **out)
 			}
 			continue;
 		}
-		if (!isspace((unsigned char)c))
+		if (!isspace((unsigned char)c) && !content) {
 			content = 1;
+			first = p;
+		}
 		if (c == '\'' || c == '"') {
 			/* E'' strings take backslash escapes. */
 			int backslash = c == '\'' && p > sql && (p[-1] == 'E' || p[-1] == 'e') &&

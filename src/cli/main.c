@@ -87,7 +87,7 @@ int main(int argc, char **argv)
 			/* Each command parses its own options from its name on. */
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
-			optind = 1;
+			optind = 0; /* 0 makes GNU getopt start afresh */
 			return commands[i].run(&cli, sub_argc, sub_argv);
 		}
 	cli_usage_error(NULL, "unknown command '%s'", name);

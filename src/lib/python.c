@@ -57,12 +57,14 @@ static int parse(const flux_buf *out, size_t n, flux_py_result *res, flux_error 
 		int ok, has_undo;
 		size_t l1, l2;
 		int used = 0;
-		if (p >= end || sscanf(p, "F %d %d %zu %zu\n%n", &ok, &has_undo, &l1, &l2,
-				       &used) != 4 || used == 0 ||
-		    (size_t)(end - p - used) < l1 + l2)
+		/* No trailing "\n" in the format: scanf would also eat the
+		 * blanks that begin the SQL text. */
+		if (p >= end || sscanf(p, "F %d %d %zu %zu%n", &ok, &has_undo, &l1, &l2,
+				       &used) != 4 || used == 0 || p[used] != '\n' ||
+		    (size_t)(end - p - used - 1) < l1 + l2)
 			return flux_error_set(err, FLUX_ERR_LOAD,
 					      "the Python migration driver gave a malformed answer");
-		p += used;
+		p += used + 1;
 		char *a = flux_strndup(p, l1);
 		char *b = ok && has_undo ? flux_strndup(p + l1, l2) : NULL;
 		if (!a || (ok && has_undo && !b)) {

@@ -1,0 +1,68 @@
+/* The statement splitter used for no-transaction PostgreSQL migrations,
+ * and connection string normalisation. */
+#include <config.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pg.h"
+#include "testutil.h"
+
+static void expect(const char *sql, size_t n, const char *const *want)
+{
+	struct pg_stmt *st;
+	size_t got = pg_split(sql, strlen(sql), &st);
+	ck_assert_uint_eq(got, n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_uint_eq(st[i].len, strlen(want[i]));
+		ck_assert_msg(strncmp(sql + st[i].offset, want[i], st[i].len) == 0,
+			      "statement %zu: %.*s", i, (int)st[i].len, sql + st[i].offset);
+	}
+	free(st);
+}
+
+START_TEST(splits_at_top_level_semicolons)
+{
+	const char *w1[] = {"CREATE INDEX CONCURRENTLY i ON t (x)", "VACUUM t"};
+	expect("-- flux: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (x);\n  VACUUM t;\n", 2, w1);
+	const char *w2[] = {"SELECT 'a;b', \"c;d\", E'e\\';f'", "SELECT 2"};
+	expect("SELECT 'a;b', \"c;d\", E'e\\';f'; SELECT 2", 2, w2);
+	const char *w3[] = {"CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql",
+			    "DO $$ BEGIN PERFORM 1; END $$"};
+	expect("CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n"
+	       "DO $$ BEGIN PERFORM 1; END $$;", 2, w3);
+	const char *w4[] = {"SELECT 1 /* a; /* nested; */ b; */", "SELECT 'it''s; fine'"};
+	expect("SELECT 1 /* a; /* nested; */ b; */; SELECT 'it''s; fine'; -- tail; comment\n", 2, w4);
+	const char *w5[] = {"SELECT $1"};
+	expect(";;  ; SELECT $1", 1, w5);
+	expect("  -- only a comment;\n /* and; this */ ", 0, NULL);
+}
+END_TEST
+
+START_TEST(normalizes_connection_strings)
+{
+	char *s = pg_uri_normalize("postgresql+asyncpg://u:p@h/db");
+	ck_assert_str_eq(s, "postgresql://u:p@h/db");
+	free(s);
+	s = pg_uri_normalize("postgresql+aiopg://h/db");
+	ck_assert_str_eq(s, "postgresql://h/db");
+	free(s);
+	s = pg_uri_normalize("postgres://h/db");
+	ck_assert_str_eq(s, "postgres://h/db");
+	free(s);
+	s = pg_uri_normalize("host=/tmp dbname=x");
+	ck_assert_str_eq(s, "host=/tmp dbname=x");
+	free(s);
+	ck_assert_ptr_null(pg_uri_normalize("mysql://h/db"));
+	ck_assert_ptr_null(pg_uri_normalize("sqlite:x.db"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pg_split");
+	TCase *tc = tu_tcase("pg_split");
+	tcase_add_test(tc, splits_at_top_level_semicolons);
+	tcase_add_test(tc, normalizes_connection_strings);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}

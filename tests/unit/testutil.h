@@ -1,0 +1,20 @@
+/* Helpers for the Check suites: temporary trees and fixture manifests. */
+#ifndef FLUX_TESTUTIL_H
+#define FLUX_TESTUTIL_H
+
+#include <check.h>
+
+/* A fresh temporary directory; removed by tu_cleanup(). */
+char *tu_tmpdir(void);
+void tu_cleanup(void);
+/* Write text to dir/name, creating parent directories. */
+char *tu_write(const char *dir, const char *name, const char *text);
+/* Copy fixture directory FIXTURES/name into a new temporary directory,
+ * replacing @MODULES@ with the test modules' directory; returns it. */
+char *tu_fixture(const char *name);
+/* A test case whose temporary directories are removed after each test. */
+TCase *tu_tcase(const char *name);
+/* Run a suite with TAP on stdout and Check's summary; returns exit code. */
+int tu_run(Suite *s);
+
+#endif
