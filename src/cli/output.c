@@ -62,8 +62,17 @@ void cli_print_error(const flux_error *err)
 		fprintf(stderr, "  migration: %s\n", err->migration);
 	if (err->sqlstate[0])
 		fprintf(stderr, "  SQLSTATE: %s\n", err->sqlstate);
-	if (err->detail[0])
-		fprintf(stderr, "  detail: %s\n", err->detail);
+	if (err->detail[0]) {
+		/* Multi-line details (tracebacks, problem lists) stay indented. */
+		fputs("  detail: ", stderr);
+		for (const char *p = err->detail; *p; p++) {
+			fputc(*p, stderr);
+			if (*p == '\n' && p[1])
+				fputs("    ", stderr);
+		}
+		if (err->detail[strlen(err->detail) - 1] != '\n')
+			fputc('\n', stderr);
+	}
 	if (err->hint[0])
 		fprintf(stderr, "  hint: %s\n", err->hint);
 }

@@ -1,2 +1,217 @@
 #!/bin/sh
-echo "1..0"
+# The flux binary against real SQLite files: every UPSTREAM.md behaviour.
+. "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+
+P="$WORK/proj"
+DB="$P/app.db"
+
+fresh() {
+	rm -rf "$P"; mkdir -p "$P/migrations/pre-apply" "$P/migrations/post-apply"
+	cd "$P" || return 1
+	printf '[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n' > flux.toml
+	printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+	printf 'DROP TABLE a;\n' > migrations/001_a.undo.sql
+	printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
+	printf 'DROP TABLE b;\n' > migrations/002_b.undo.sql
+	printf 'def apply():\n    return "CREATE TABLE c (x int);"\n\ndef undo():\n    return "DROP TABLE c;"\n' > migrations/003_c.py
+	printf 'CREATE TABLE IF NOT EXISTS log (stage text);\nINSERT INTO log VALUES ('"'pre'"');\n' > migrations/pre-apply/p.sql
+	printf 'INSERT INTO log VALUES ('"'post'"');\n' > migrations/post-apply/q.sql
+}
+
+q() { sqlite3 "$DB" "$1"; }
+ids() { q "SELECT group_concat(id, ' ') FROM (SELECT id FROM _flux_migrations ORDER BY id)"; }
+
+t_init() {
+	d="$WORK/init"; rm -rf "$d"; mkdir -p "$d"; cd "$d" || return 1
+	run 0 "$FLUX" init sqlite || return 1
+	eq "$(cat flux.toml)" "$(printf '[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n\n[backend]\n# Add backend-specific configuration here')" || return 1
+	run 2 "$FLUX" init sqlite && has "$WORK/err" "flux.toml already exists" || return 1
+	rm flux.toml
+	run 3 "$FLUX" init cooldb && has "$WORK/err" "Backend 'cooldb' is not installed" || return 1
+	test ! -e flux.toml || return 1
+	run 0 "$FLUX" init sqlite --migration-dir db/m --log-level INFO &&
+	has flux.toml 'migration_directory = "db/m"' && has flux.toml 'log_level = "INFO"' || return 1
+	rm flux.toml
+	run 2 "$FLUX" init && has "$WORK/err" "no terminal"
+}
+ok "init writes upstream's file, refuses twice and unknown backends" t_init
+
+t_new() {
+	fresh
+	today=$(date +%Y%m%d)
+	run 0 "$FLUX" new "Add  Users   Table" &&
+	test -f "migrations/${today}_001_add-users-table.sql" &&
+	test -f "migrations/${today}_001_add-users-table.undo.sql" &&
+	test ! -s "migrations/${today}_001_add-users-table.undo.sql" || return 1
+	run 0 "$FLUX" new --sql second && test -f "migrations/${today}_002_second.sql" || return 1
+	run 0 "$FLUX" new --python third && has "migrations/${today}_003_third.py" "def undo():" || return 1
+	run 0 "$FLUX" new --pre views && test -f "migrations/pre-apply/${today}_001_views.sql" &&
+	test ! -e "migrations/pre-apply/${today}_001_views.undo.sql" || return 1
+	run 0 "$FLUX" new --post --python refresh &&
+	hasnt "migrations/post-apply/${today}_001_refresh.py" "def undo" || return 1
+	rm "migrations/${today}_002_second.sql" "migrations/${today}_002_second.undo.sql"
+	run 0 "$FLUX" new gap && test -f "migrations/${today}_002_gap.sql" || return 1
+	run 2 "$FLUX" new --pre --post x && has "$WORK/err" "--pre and --post cannot be used together"
+}
+ok "new: YYYYMMDD_NNN_slug, first free index, --sql/--python/--pre/--post" t_new
+
+t_apply_all_and_n() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" 1 --auto-approve &&
+	has "$WORK/out" "To Apply (1):" && eq "$(ids)" "001_a" || return 1
+	run 0 "$FLUX" status "sqlite:$DB" &&
+	has "$WORK/out" "001_a      Applied" && has "$WORK/out" "002_b      Not Applied" || return 1
+	FLUX_DATABASE_URL="sqlite:$DB" run 0 "$FLUX" apply -y &&
+	has "$WORK/out" "applied    003_c" && has "$WORK/out" "Applied 2 migrations" &&
+	eq "$(ids)" "001_a 002_b 003_c" || return 1
+	eq "$(q "SELECT group_concat(stage) FROM log")" "pre,post,pre,post" || return 1
+	run 0 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/out" "Nothing to apply: all 3 migrations are applied."
+}
+ok "apply N, apply all (URI from FLUX_DATABASE_URL), pre/post around each run" t_apply_all_and_n
+
+t_hash_equals_md5sum() {
+	eq "$(q "SELECT hash FROM _flux_migrations WHERE id = '002_b'")" \
+	   "$(md5sum < "$P/migrations/002_b.sql" | cut -d' ' -f1)" &&
+	eq "$(q "SELECT hash FROM _flux_migrations WHERE id = '003_c'")" \
+	   "$(printf 'CREATE TABLE c (x int);' | md5sum | cut -d' ' -f1)"
+}
+ok "stored hash is md5sum of the SQL (file bytes, or what apply() returned)" t_hash_equals_md5sum
+
+t_no_terminal() {
+	fresh
+	run 5 "$FLUX" apply "sqlite:$DB" && has "$WORK/err" "standard input is not a terminal" &&
+	has "$WORK/err" "--auto-approve" && eq "$(ids)" ""
+}
+ok "without a terminal and --auto-approve nothing runs (exit 5)" t_no_terminal
+
+t_rollback() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
+	run 0 "$FLUX" rollback "sqlite:$DB" 1 -y && has "$WORK/out" "To Undo (1):" &&
+	eq "$(ids)" "001_a 002_b" && eq "$(q "SELECT count(*) FROM sqlite_master WHERE name='c'")" 0 || return 1
+	run 0 "$FLUX" apply "sqlite:$DB" -y && run 0 "$FLUX" rollback "sqlite:$DB" --to 002_b -y &&
+	eq "$(ids)" "001_a" || return 1
+	run 2 "$FLUX" rollback "sqlite:$DB" --to 003_c -y && has "$WORK/err" "migration '003_c' is not applied" || return 1
+	q "DELETE FROM log"
+	run 0 "$FLUX" rollback "sqlite:$DB" -y --no-repeatable && eq "$(ids)" "" &&
+	eq "$(q "SELECT count(*) FROM log")" 0 || return 1
+	run 0 "$FLUX" rollback "sqlite:$DB" -y && has "$WORK/out" "Nothing to undo"
+}
+ok "rollback N, --to ID, --to an unapplied ID, all, --no-repeatable" t_rollback
+
+t_repeatable_on_undo_config() {
+	fresh
+	printf 'apply_repeatable_on_undo = false\n' >> flux.toml
+	run 0 "$FLUX" apply "sqlite:$DB" -y && q "DELETE FROM log" &&
+	run 0 "$FLUX" rollback "sqlite:$DB" 1 -y && eq "$(q "SELECT count(*) FROM log")" 0 &&
+	run 0 "$FLUX" rollback "sqlite:$DB" 1 -y --repeatable &&
+	eq "$(q "SELECT group_concat(stage) FROM log")" "pre,post"
+}
+ok "apply_repeatable_on_undo = false, overridden by --repeatable" t_repeatable_on_undo_config
+
+corrupt_case() { # SETUP-COMMAND EXPECTED-TEXT
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" 2 -y || return 1
+	eval "$1"
+	before=$(sqlite3 "$DB" .dump | md5sum)
+	run 4 "$FLUX" validate "sqlite:$DB" && has "$WORK/err" "$2" || return 1
+	run 4 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/err" "$2" || return 1
+	run 4 "$FLUX" rollback "sqlite:$DB" -y || return 1
+	eq "$(sqlite3 "$DB" .dump | md5sum)" "$before"
+}
+ok "corruption: applied .sql modified" corrupt_case \
+	"printf 'CREATE TABLE b (x bigint);\n' > migrations/002_b.sql" \
+	"migration '002_b' changed after it was applied"
+ok "corruption: applied file removed" corrupt_case \
+	"rm migrations/001_a.sql migrations/001_a.undo.sql" "applied migration '001_a' has no file"
+ok "corruption: file inserted before the last applied" corrupt_case \
+	"printf 'SELECT 1;' > migrations/001_b_late.sql" \
+	"migration '001_b_late' (migrations/001_b_late.sql) is not applied but comes before"
+t_changed_py() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
+	printf 'def apply():\n    return "CREATE TABLE c (x text);"\n' > migrations/003_c.py
+	run 4 "$FLUX" validate "sqlite:$DB" && has "$WORK/err" "migration '003_c' changed after it was applied"
+}
+ok "corruption: applied .py whose apply() now returns other SQL" t_changed_py
+
+t_failing_migration() {
+	fresh
+	printf 'CREATE TABLE b (x int);\nINSERT INTO b VALUES (1);\nINSERT INTO b VALUES (1, 2, 3);\n' > migrations/002_b.sql
+	run 1 "$FLUX" apply "sqlite:$DB" -y || return 1
+	has "$WORK/err" "flux: error: table b has 1 columns but 3 values were supplied" &&
+	has "$WORK/err" "  --> migrations/002_b.sql:3:1" &&
+	has "$WORK/err" "    3 | INSERT INTO b VALUES (1, 2, 3);" &&
+	has "$WORK/err" "  migration: 002_b" &&
+	has "$WORK/out" "FAILED     002_b" &&
+	has "$WORK/out" "Applied 1 of 3 migrations; '002_b' failed and was rolled back." || return 1
+	eq "$(ids)" "001_a" && eq "$(q "SELECT count(*) FROM sqlite_master WHERE name='b'")" 0 &&
+	eq "$(q "SELECT group_concat(stage) FROM log")" "pre,post"
+}
+ok "failing migration: rolled back with its record, earlier kept, post-apply ran, exit 1" t_failing_migration
+
+t_syntax_error_position() {
+	fresh
+	printf -- '-- comment\nCREATE TABLE b (\n    x int,\n    y intt nope nope,\n);\n' > migrations/002_b.sql
+	run 1 "$FLUX" apply "sqlite:$DB" -y &&
+	has "$WORK/err" 'near ")": syntax error' &&
+	has "$WORK/err" "  --> migrations/002_b.sql:5:1" && has "$WORK/err" "    5 | );"
+}
+ok "syntax error reported at file:line:column with the line and a caret" t_syntax_error_position
+
+t_bad_config_changes_nothing() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" 1 -y || return 1
+	before=$(sqlite3 "$DB" .dump | md5sum)
+	printf '[flux]\nbackend = "sqlite"\nmigration_directory = migrations\n' > flux.toml
+	run 2 "$FLUX" apply "sqlite:$DB" -y &&
+	has "$WORK/err" "flux.toml:3: invalid value (strings need quotes)" || return 1
+	fresh_toml='[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n'
+	printf "$fresh_toml" > flux.toml
+	printf 'def apply(:\n' > migrations/003_c.py
+	run 2 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/err" "migrations/003_c.py: cannot load Python migration" &&
+	has "$WORK/err" "SyntaxError" || return 1
+	rm migrations/003_c.py
+	run 2 "$FLUX" apply "sqlite://host/x.db" -y && has "$WORK/err" "unsupported SQLite URI" || return 1
+	eq "$(sqlite3 "$DB" .dump | md5sum)" "$before"
+}
+ok "broken flux.toml, migration file or URI: message, exit 2, database untouched" t_bad_config_changes_nothing
+
+t_uri_forms() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:///$DB" -y && eq "$(ids)" "001_a 002_b 003_c" &&
+	run 0 "$FLUX" status "sqlite:app.db" && has "$WORK/out" "3 of 3 applied"
+}
+ok "sqlite:///ABSOLUTE and sqlite:RELATIVE URIs" t_uri_forms
+
+t_concurrent_processes() {
+	fresh
+	for i in 1 2 3 4 5 6; do printf 'CREATE TABLE t%s (x int);\n' "$i" > "migrations/010_t$i.sql"; done
+	pids=""
+	for i in 1 2 3 4; do
+		"$FLUX" apply "sqlite:$DB" -y </dev/null >"$WORK/c$i.out" 2>&1 & pids="$pids $!"
+	done
+	st=0
+	for p in $pids; do wait "$p" || st=1; done
+	[ "$st" -eq 0 ] || { cat "$WORK"/c*.out; return 1; }
+	eq "$(q "SELECT count(*) FROM _flux_migrations")" 9 &&
+	eq "$(cat "$WORK"/c*.out | grep -c '^  applied ')" 9
+}
+ok "4 concurrent apply processes: every migration applied exactly once" t_concurrent_processes
+
+t_lock_timeout() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
+	# Hold the flock the way another flux process would.
+	flock "$DB" sleep 5 &
+	holder=$!
+	sleep 0.5
+	run 3 "$FLUX" status "sqlite:$DB" --lock-timeout 1
+	rc=$?
+	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+	[ $rc -eq 0 ] && has "$WORK/err" "waiting for the migration lock" &&
+	has "$WORK/err" "gave up after 1.0 s waiting for the migration lock on $DB"
+}
+ok "--lock-timeout gives up with a clear error while another process holds the lock" t_lock_timeout
+
+done_testing

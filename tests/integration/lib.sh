@@ -1,0 +1,66 @@
+# TAP helpers for the CLI tests.  Each test script sources this file.
+# $FLUX is the flux binary, FLUX_BACKEND_PATH the build tree's manifests.
+set -u
+: "${FLUX:?run through make check}"
+T_NUM=0
+T_FAILED=0
+WORK=$(mktemp -d /tmp/flux-it-XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+export CI_DUMMY=1
+
+# ok NAME COMMAND...: passes when COMMAND succeeds.
+ok() {
+	name=$1; shift
+	T_NUM=$((T_NUM + 1))
+	if "$@" >"$WORK/.out" 2>&1; then
+		echo "ok $T_NUM - $name"
+	else
+		echo "not ok $T_NUM - $name"
+		sed 's/^/# /' "$WORK/.out"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+# run EXPECTED_STATUS COMMAND...: runs COMMAND with stdin from /dev/null,
+# output in $WORK/out (stdout) and $WORK/err (stderr); fails on another status.
+run() {
+	want=$1; shift
+	"$@" </dev/null >"$WORK/out" 2>"$WORK/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "exit status $got, wanted $want: $*"
+		echo "--- stdout"; cat "$WORK/out"
+		echo "--- stderr"; cat "$WORK/err"
+		return 1
+	fi
+	return 0
+}
+
+# has FILE TEXT: FILE ($WORK/out or $WORK/err) contains TEXT literally.
+has() {
+	if ! grep -qF -- "$2" "$1"; then
+		echo "missing in $1: $2"
+		echo "--- content"; cat "$1"
+		return 1
+	fi
+}
+
+hasnt() {
+	if grep -qF -- "$2" "$1"; then
+		echo "unexpected in $1: $2"
+		return 1
+	fi
+}
+
+# eq A B
+eq() {
+	if [ "$1" != "$2" ]; then
+		echo "expected [$2], got [$1]"
+		return 1
+	fi
+}
+
+done_testing() {
+	echo "1..$T_NUM"
+	[ "$T_FAILED" -eq 0 ]
+}
