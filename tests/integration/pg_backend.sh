@@ -1,2 +1,177 @@
 #!/bin/sh
-echo "1..0"
+# The PostgreSQL backend against a real server that this script starts
+# (tools/pg-test-server) and stops, even on failure.
+. "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+
+PGDIR="$WORK/pg"
+trap '"$FLUX_TEST_SRCDIR/tools/pg-test-server" stop "$PGDIR"; rm -rf "$WORK"' EXIT
+if ! env_lines=$("$FLUX_TEST_SRCDIR/tools/pg-test-server" start "$PGDIR"); then
+	echo "not ok 1 - start a PostgreSQL test server"
+	echo "1..1"
+	exit 1
+fi
+eval "export $(echo $env_lines)"
+P="$WORK/proj"
+N=0
+
+# A new database per test; prints its URI.
+newdb() {
+	N=$((N + 1))
+	psql -q -c "CREATE DATABASE t$N" >/dev/null
+	DB=t$N
+	URI="postgresql:///t$N?host=$PGHOST&user=$PGUSER"
+}
+sql() { psql -d "$DB" -tAq -c "$1"; }
+ids() { sql "SELECT string_agg(id, ' ' ORDER BY id) FROM ${1:-public._flux_migrations}"; }
+
+project() {
+	rm -rf "$P"; mkdir -p "$P/migrations/post-apply"; cd "$P" || return 1
+	printf '[flux]\nbackend = "postgres"\nmigration_directory = "migrations"\n\n[backend]\n%s\n' "${1:-}" > flux.toml
+	printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+	printf 'DROP TABLE a;\n' > migrations/001_a.undo.sql
+	cat > migrations/002_fn.sql <<'SQL'
+CREATE FUNCTION add_one(i int) RETURNS int AS $$
+BEGIN
+    RETURN i + 1; -- a semicolon inside dollar quotes
+END
+$$ LANGUAGE plpgsql;
+DO $do$ BEGIN PERFORM add_one(1); END $do$;
+SQL
+	printf 'DROP FUNCTION add_one(int);\n' > migrations/002_fn.undo.sql
+	printf 'def apply():\n    return "CREATE TABLE c (x int);"\n\ndef undo():\n    return "DROP TABLE c;"\n' > migrations/003_c.py
+	printf 'CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n' > migrations/post-apply/v.sql
+}
+
+t_apply_status_rollback() {
+	newdb; project
+	run 0 "$FLUX" apply "$URI" 2 -y && eq "$(ids)" "001_a 002_fn" || return 1
+	eq "$(sql "SELECT add_one(41)")" 42 || return 1
+	run 0 "$FLUX" apply "$URI" -y && eq "$(ids)" "001_a 002_fn 003_c" || return 1
+	eq "$(sql "SELECT hash FROM _flux_migrations WHERE id = '001_a'")" \
+	   "$(md5sum < migrations/001_a.sql | cut -d' ' -f1)" || return 1
+	run 0 "$FLUX" status "$URI" && has "$WORK/out" "003_c      Applied" || return 1
+	run 0 "$FLUX" rollback "$URI" --to 002_fn -y && eq "$(ids)" "001_a" || return 1
+	eq "$(sql "SELECT count(*) FROM pg_proc WHERE proname = 'add_one'")" 0 || return 1
+	eq "$(sql "SELECT column_name || ' ' || data_type || ' ' || is_nullable FROM information_schema.columns WHERE table_name = '_flux_migrations' ORDER BY ordinal_position" | tr '\n' ',')" \
+	   "id text NO,hash text NO,applied_at timestamp without time zone NO,"
+}
+ok "apply N / all, status, rollback --to; record table as upstream's" t_apply_status_rollback
+
+t_python_prefilled_table() {
+	newdb; project
+	# The record table exactly as the Python tool creates and fills it.
+	sql "CREATE TABLE public._flux_migrations (id text primary key, hash text not null, applied_at timestamp not null default current_timestamp);
+	     CREATE TABLE a (x int);
+	     INSERT INTO _flux_migrations VALUES ('001_a', '$(md5sum < migrations/001_a.sql | cut -d' ' -f1)', '2023-05-01 10:00:00');" || return 1
+	run 0 "$FLUX" validate "$URI" && has "$WORK/out" "OK: 1 applied migrations match" || return 1
+	run 0 "$FLUX" apply "$URI" -y && eq "$(ids)" "001_a 002_fn 003_c" &&
+	eq "$(sql "SELECT applied_at FROM _flux_migrations WHERE id = '001_a'")" "2023-05-01 10:00:00"
+}
+ok "a database migrated by the Python tool is validated and continued" t_python_prefilled_table
+
+t_custom_schema_table_lock() {
+	newdb; project 'migrations_schema = "flux_meta"
+migrations_table = "history"
+migrations_lock_id = 4242'
+	run 0 "$FLUX" apply "$URI" -y && eq "$(ids flux_meta.history)" "001_a 002_fn 003_c" || return 1
+	eq "$(sql "SELECT to_regclass('public._flux_migrations') IS NULL")" t || return 1
+	# Another session holds lock 4242: flux waits, names the holder, gives up.
+	psql -d "$DB" -c "SET application_name = 'holder'" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(6)" >/dev/null 2>&1 &
+	holder=$!
+	sleep 1
+	run 3 "$FLUX" status "$URI" --lock-timeout 2
+	rc=$?
+	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+	[ $rc -eq 0 ] && has "$WORK/err" "waiting for advisory lock 4242 (migrations_lock_id), held by pid" &&
+	has "$WORK/err" "application_name 'holder'" &&
+	has "$WORK/err" "gave up after 2.0 s waiting for advisory lock 4242, held by pid"
+}
+ok "custom schema, table and lock id; lock timeout names the holder" t_custom_schema_table_lock
+
+t_bad_options() {
+	newdb; project 'migrations_lock_id = "abc"'
+	run 2 "$FLUX" apply "$URI" -y && has "$WORK/err" "flux.toml:6: [backend] migrations_lock_id must be an integer, not 'abc'" || return 1
+	project 'migrations_table = "x; DROP TABLE y"'
+	run 2 "$FLUX" apply "$URI" -y && has "$WORK/err" "must match ^[A-Za-z0-9_]+\$" || return 1
+	eq "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" 0
+}
+ok "invalid lock id and unsafe table names are refused before any SQL" t_bad_options
+
+t_error_position() {
+	newdb; project
+	printf -- '-- make b\nCREATE TABLE b (\n    x int,\n    y intt\n);\n' > migrations/002_fn.sql
+	run 1 "$FLUX" apply "$URI" -y &&
+	has "$WORK/err" 'flux: error: type "intt" does not exist' &&
+	has "$WORK/err" "  --> migrations/002_fn.sql:4:7" &&
+	has "$WORK/err" "    4 |     y intt" &&
+	has "$WORK/err" "      |       ^" &&
+	has "$WORK/err" "  SQLSTATE: 42704" || return 1
+	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('b') IS NULL")" t &&
+	eq "$(sql "SELECT count(*) FROM pg_views WHERE viewname = 'v'")" 1
+}
+ok "a failing migration: SQLSTATE, file:line:column, rolled back, post-apply ran" t_error_position
+
+t_uri_forms_and_password() {
+	newdb; project
+	run 0 "$FLUX" apply "postgresql+asyncpg://$PGUSER:s3cretpw@/$DB?host=$PGHOST" 1 -y &&
+	hasnt "$WORK/out" "s3cretpw" && hasnt "$WORK/err" "s3cretpw" || return 1
+	run 0 "$FLUX" apply "host=$PGHOST dbname=$DB user=$PGUSER password=s3cretpw" 1 -y &&
+	hasnt "$WORK/out" "s3cretpw" || return 1
+	run 0 "$FLUX" status "postgresql+aiopg:///$DB?host=$PGHOST" && has "$WORK/out" "2 of 3 applied" || return 1
+	run 0 "$FLUX" status "postgres:///$DB?host=$PGHOST" && has "$WORK/out" "2 of 3 applied" || return 1
+	PGDATABASE=$DB run 0 "$FLUX" status "postgresql://" && has "$WORK/out" "2 of 3 applied" || return 1
+	run 3 "$FLUX" status "postgresql://nobody:pw123@/nosuchdb?host=$PGHOST" &&
+	has "$WORK/err" "cannot connect to PostgreSQL" && hasnt "$WORK/err" "pw123"
+}
+ok "asyncpg/aiopg/postgres:// URIs, key=value, PG* defaults; passwords never shown" t_uri_forms_and_password
+
+t_no_transaction() {
+	newdb; project
+	sql "CREATE TABLE big (x int)"
+	printf -- '-- flux: no-transaction\nCREATE INDEX CONCURRENTLY big_x ON big (x);\nVACUUM big;\n' > migrations/002_fn.sql
+	run 0 "$FLUX" apply "$URI" -y && eq "$(ids)" "001_a 002_fn 003_c" &&
+	eq "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'big_x'")" 1 || return 1
+	newdb; project
+	printf -- '-- flux: no-transaction\nCREATE TABLE n1 (x int);\nCREATE TABLE n2 (x nosuchtype);\nCREATE TABLE n3 (x int);\n' > migrations/002_fn.sql
+	run 1 "$FLUX" apply "$URI" -y &&
+	has "$WORK/err" "statement 2 of 3 failed; the statements before it ran and stay in effect" &&
+	has "$WORK/err" "migrations/002_fn.sql:3:20" || return 1
+	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('n1') IS NOT NULL, to_regclass('n3') IS NULL")" "t|t"
+}
+ok "-- flux: no-transaction: statements one by one; a half-way failure says what ran" t_no_transaction
+
+t_eight_processes() {
+	newdb; project
+	i=10; while [ $i -lt 40 ]; do printf 'CREATE TABLE t%s (x int);\n' $i > migrations/0${i}_t.sql; i=$((i + 1)); done
+	pids=""
+	for k in 1 2 3 4 5 6 7 8; do
+		"$FLUX" apply "$URI" -y </dev/null >"$WORK/p$k.out" 2>&1 & pids="$pids $!"
+	done
+	st=0; for p in $pids; do wait "$p" || st=1; done
+	[ $st -eq 0 ] || { cat "$WORK"/p*.out; return 1; }
+	eq "$(sql "SELECT count(*), count(DISTINCT id) FROM _flux_migrations")" "33|33" &&
+	eq "$(cat "$WORK"/p*.out | grep -c '^  applied ')" 33
+}
+ok "8 flux apply processes at once: each migration applied exactly once, all exit 0" t_eight_processes
+
+t_killed_connection() {
+	newdb; project
+	printf 'CREATE TABLE slow (x int);\nSELECT pg_sleep(10);\n' > migrations/002_fn.sql
+	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
+	fpid=$!
+	n=0
+	until [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'flux' AND query LIKE '%pg_sleep%'")" = 1 ]; do
+		n=$((n + 1)); [ $n -lt 100 ] || { echo "flux never reached the migration"; return 1; }
+		sleep 0.1
+	done
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'flux'" >/dev/null
+	wait $fpid
+	rc=$?
+	[ $rc -eq 1 ] || { echo "exit status $rc"; cat "$WORK/err"; return 1; }
+	has "$WORK/err" "terminating connection due to administrator command" &&
+	has "$WORK/err" "the record table shows exactly what committed" || return 1
+	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('slow') IS NULL")" t
+}
+ok "connection killed mid-migration: clear error, record table says what committed" t_killed_connection
+
+done_testing
