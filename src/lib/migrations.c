@@ -395,7 +395,8 @@ int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err
 	int rc = scan(&r, dir, FLUX_STAGE_MAIN);
 	for (int s = 0; s < 3 && rc == FLUX_OK; s++) {
 		struct list *l = &r.set->stage[s];
-		qsort(l->items, l->count, sizeof(*l->items), by_id);
+		if (l->count) /* qsort's array may not be NULL, even when empty */
+			qsort(l->items, l->count, sizeof(*l->items), by_id);
 		for (size_t i = 1; i < l->count && rc == FLUX_OK; i++)
 			if (strcmp(l->items[i - 1]->id, l->items[i]->id) == 0) {
 				flux_error_set(err, FLUX_ERR_LOAD,

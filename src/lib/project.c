@@ -80,7 +80,8 @@ int flux_project_refresh(flux_project *p, flux_error *err)
 	int rc = p->backend->list_applied(p->state, on_record, p, err);
 	if (rc)
 		return rc;
-	qsort(p->records, p->nrecords, sizeof(*p->records), by_record_id);
+	if (p->nrecords)
+		qsort(p->records, p->nrecords, sizeof(*p->records), by_record_id);
 	return FLUX_OK;
 }
 
@@ -193,6 +194,8 @@ const flux_record *flux_project_record(const flux_project *p, size_t i)
 const flux_record *flux_project_record_find(const flux_project *p, const char *id)
 {
 	flux_record key = {.id = id};
+	if (!p->nrecords)
+		return NULL;
 	return bsearch(&key, p->records, p->nrecords, sizeof(*p->records), by_record_id);
 }
 

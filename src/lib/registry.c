@@ -216,7 +216,8 @@ static int scan_dir(flux_registry *reg, size_t index, flux_error *err)
 	closedir(d);
 	/* A fixed order, so "first definition wins" means the same thing on
 	 * every file system. */
-	qsort(names, n, sizeof(*names), by_name);
+	if (n)
+		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n && rc == FLUX_OK; i++) {
 		char *path = flux_path_join(dir, names[i]);
 		if (!path) {
