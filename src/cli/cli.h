@@ -40,5 +40,7 @@ int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project
 const char *cli_uri(const char *cmd, const char *arg);
 /* Parse a non-negative count; -1 on bad input. */
 long cli_count(const char *s);
+/* Parse --lock-timeout SECONDS (non-negative); -1 after a usage message. */
+double cli_seconds(const char *cmd, const char *s);
 
 #endif

@@ -167,7 +167,7 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		return write_file(path, text) ? EXIT_USAGE : EXIT_OK;
 	}
 	snprintf(path, sizeof(path), "%s.sql", base);
-	snprintf(text, sizeof(text), "-- %s\n", desc);
+	snprintf(text, sizeof(text), "-- %s\n", strpbrk(desc, "\r\n") ? slug : desc);
 	if (write_file(path, text))
 		return EXIT_USAGE;
 	if (repeatable)

@@ -90,7 +90,6 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 	int rollback = strcmp(cmd, "rollback") == 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "yh", opts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case 'y':
 			if (!takes_count)
@@ -98,11 +97,8 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 			ro->auto_approve = 1;
 			break;
 		case 'L':
-			ro->lock_timeout = strtod(optarg, &end);
-			if (*end || ro->lock_timeout < 0) {
-				cli_usage_error(cmd, "--lock-timeout takes seconds, not '%s'", optarg);
+			if ((ro->lock_timeout = cli_seconds(cmd, optarg)) < 0)
 				return -1;
-			}
 			break;
 		case 't':
 			if (!rollback)

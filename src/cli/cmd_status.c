@@ -30,10 +30,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'L':
-			if (sscanf(optarg, "%lf", &lock_timeout) != 1 || lock_timeout < 0) {
-				cli_usage_error("status", "--lock-timeout takes seconds");
+			if ((lock_timeout = cli_seconds("status", optarg)) < 0)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'h': help(); return EXIT_OK;
 		default: fprintf(stderr, "Try 'flux status --help'.\n"); return EXIT_USAGE;

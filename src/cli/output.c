@@ -35,13 +35,14 @@ int cli_exit_code(const flux_error *err)
 void cli_print_error(const flux_error *err)
 {
 	fprintf(stderr, "flux: error: %s\n", err->message);
-	if (err->file[0] && err->line > 0 && !strstr(err->message, err->file)) {
+	/* Config messages already start with file:line; add a location
+	 * only when it says more (a column, or a file not yet named). */
+	if (err->file[0] && err->line > 0 &&
+	    (err->column > 0 || !strstr(err->message, err->file))) {
 		if (err->column > 0)
 			fprintf(stderr, "  --> %s:%d:%d\n", err->file, err->line, err->column);
 		else
 			fprintf(stderr, "  --> %s:%d\n", err->file, err->line);
-	} else if (err->file[0] && err->line > 0 && err->column > 0) {
-		fprintf(stderr, "  --> %s:%d:%d\n", err->file, err->line, err->column);
 	}
 	if (err->line_text[0]) {
 		fprintf(stderr, "%5d | %s\n", err->line, err->line_text);
@@ -116,6 +117,18 @@ long cli_count(const char *s)
 	if (!*s || *end || errno || n < 0)
 		return -1;
 	return n;
+}
+
+double cli_seconds(const char *cmd, const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (!*s || *end || errno || v < 0) {
+		cli_usage_error(cmd, "--lock-timeout takes seconds, not '%s'", s);
+		return -1;
+	}
+	return v;
 }
 
 int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project **out,

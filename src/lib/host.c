@@ -4,17 +4,21 @@
 
 #include "internal.h"
 
-static void host_log(const struct flux_host *host, int level, const char *fmt, ...)
+static void vlogf(const struct flux_logger *lg, int level, const char *fmt, va_list ap)
 {
-	const struct flux_logger *lg = host->host_data;
 	if (!lg || !lg->fn || level < lg->level)
 		return;
 	char msg[2048];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	lg->fn(lg->ctx, level, msg);
+}
+
+static void host_log(const struct flux_host *host, int level, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vlogf(host->host_data, level, fmt, ap);
 	va_end(ap);
-	lg->fn(lg->ctx, level, msg);
 }
 
 static int host_error_set(flux_error *err, flux_status code, const char *fmt, ...)
@@ -41,14 +45,10 @@ void flux_host_init(struct flux_host *host, const struct flux_logger *logger)
 
 void flux_logf(const struct flux_logger *lg, int level, const char *fmt, ...)
 {
-	if (!lg || !lg->fn || level < lg->level)
-		return;
-	char msg[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vlogf(lg, level, fmt, ap);
 	va_end(ap);
-	lg->fn(lg->ctx, level, msg);
 }
 
 const struct flux_host *flux_host_table(void)

@@ -91,10 +91,4 @@ int flux_python_eval(const char *const *paths, size_t n, flux_py_result *results
  * (`-- flux: no-transaction`), in migrations.c. */
 unsigned int flux_sql_directives(const char *sql, size_t len);
 
-/* Splitting SQL into statements, for no-transaction migrations (sqlsplit.c). */
-typedef struct flux_sql_stmt {
-	size_t offset;   /* byte offset of the statement in the text */
-	size_t len;
-} flux_sql_stmt;
-
 #endif

@@ -187,15 +187,8 @@ ok "sqlite:///ABSOLUTE and sqlite:RELATIVE URIs" t_uri_forms
 t_concurrent_processes() {
 	fresh
 	for i in 1 2 3 4 5 6; do printf 'CREATE TABLE t%s (x int);\n' "$i" > "migrations/010_t$i.sql"; done
-	pids=""
-	for i in 1 2 3 4; do
-		"$FLUX" apply "sqlite:$DB" -y </dev/null >"$WORK/c$i.out" 2>&1 & pids="$pids $!"
-	done
-	st=0
-	for p in $pids; do wait "$p" || st=1; done
-	[ "$st" -eq 0 ] || { cat "$WORK"/c*.out; return 1; }
-	eq "$(q "SELECT count(*) FROM _flux_migrations")" 9 &&
-	eq "$(cat "$WORK"/c*.out | grep -c '^  applied ')" 9
+	parallel_apply 4 "sqlite:$DB" &&
+	eq "$(q "SELECT count(*) FROM _flux_migrations")" 9 && eq "$(applied_lines)" 9
 }
 ok "4 concurrent apply processes: every migration applied exactly once" t_concurrent_processes
 
@@ -213,5 +206,29 @@ t_lock_timeout() {
 	has "$WORK/err" "gave up after 1.0 s waiting for the migration lock on $DB"
 }
 ok "--lock-timeout gives up with a clear error while another process holds the lock" t_lock_timeout
+
+t_unused_option_warning() {
+	fresh
+	printf '\n[backend]\ncolour = "blue"\n' >> flux.toml
+	run 0 "$FLUX" status "sqlite:$DB" &&
+	has "$WORK/err" "flux: warning: flux.toml:6: [backend] option 'colour' is not used by backend 'sqlite'" || return 1
+	FLUX_LOG_LEVEL=ERROR run 0 "$FLUX" status "sqlite:$DB" && hasnt "$WORK/err" "colour" || return 1
+	printf 'log_level = "ERROR"\n' > extra && sed -i '/^migration_directory/r extra' flux.toml &&
+	run 0 "$FLUX" status "sqlite:$DB" && hasnt "$WORK/err" "colour" || return 1
+	FLUX_LOG_LEVEL=LOUD run 2 "$FLUX" status "sqlite:$DB" && has "$WORK/err" "unknown FLUX_LOG_LEVEL 'LOUD'"
+}
+ok "an unused [backend] key is warned about with file:line; log_level and FLUX_LOG_LEVEL" t_unused_option_warning
+
+t_demo_project() {
+	# distcheck hands us a read-only source tree: make the copy writable.
+	rm -rf "$WORK/demo" && cp -r "$FLUX_TEST_SRCDIR/examples/demo" "$WORK/demo" &&
+	chmod -R u+w "$WORK/demo" && cd "$WORK/demo" || return 1
+	run 0 "$FLUX" apply sqlite:demo.db -y && has "$WORK/out" "Applied 3 migrations" || return 1
+	eq "$(sqlite3 demo.db "SELECT group_concat(email || ':' || posts) FROM user_post_counts")" \
+	   "ada@example.org:0,grace@example.org:0,linus@example.org:0" || return 1
+	run 0 "$FLUX" rollback sqlite:demo.db -y && has "$WORK/out" "Undid 3 migrations" &&
+	eq "$(sqlite3 demo.db "SELECT count(*) FROM sqlite_master WHERE name IN ('users', 'posts')")" 0
+}
+ok "examples/demo (SQL with undo, .py, generator script, pre/post) applies and rolls back" t_demo_project
 
 done_testing

@@ -6,7 +6,6 @@ T_NUM=0
 T_FAILED=0
 WORK=$(mktemp -d /tmp/flux-it-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-export CI_DUMMY=1
 
 # ok NAME COMMAND...: passes when COMMAND succeeds.
 ok() {
@@ -59,6 +58,23 @@ eq() {
 		return 1
 	fi
 }
+
+# parallel_apply K URI: K `flux apply URI -y` at once; fails unless every
+# one exits 0.  Their outputs are in $WORK/par*.out.
+parallel_apply() {
+	pids=""
+	k=1
+	while [ "$k" -le "$1" ]; do
+		"$FLUX" apply "$2" -y </dev/null >"$WORK/par$k.out" 2>&1 & pids="$pids $!"
+		k=$((k + 1))
+	done
+	st=0
+	for p in $pids; do wait "$p" || st=1; done
+	[ "$st" -eq 0 ] || { cat "$WORK"/par*.out; return 1; }
+}
+
+# applied_lines: how many migrations the parallel runs reported applying.
+applied_lines() { cat "$WORK"/par*.out | grep -c '^  applied '; }
 
 done_testing() {
 	echo "1..$T_NUM"

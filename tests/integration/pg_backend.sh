@@ -143,14 +143,9 @@ ok "-- flux: no-transaction: statements one by one; a half-way failure says what
 t_eight_processes() {
 	newdb; project
 	i=10; while [ $i -lt 40 ]; do printf 'CREATE TABLE t%s (x int);\n' $i > migrations/0${i}_t.sql; i=$((i + 1)); done
-	pids=""
-	for k in 1 2 3 4 5 6 7 8; do
-		"$FLUX" apply "$URI" -y </dev/null >"$WORK/p$k.out" 2>&1 & pids="$pids $!"
-	done
-	st=0; for p in $pids; do wait "$p" || st=1; done
-	[ $st -eq 0 ] || { cat "$WORK"/p*.out; return 1; }
+	parallel_apply 8 "$URI" &&
 	eq "$(sql "SELECT count(*), count(DISTINCT id) FROM _flux_migrations")" "33|33" &&
-	eq "$(cat "$WORK"/p*.out | grep -c '^  applied ')" 33
+	eq "$(applied_lines)" 33
 }
 ok "8 flux apply processes at once: each migration applied exactly once, all exit 0" t_eight_processes
 
