@@ -87,6 +87,13 @@ typedef struct flux_py_result {
 int flux_python_eval(const char *const *paths, size_t n, flux_py_result *results,
 		     flux_error *err);
 
+/* An MD5 hasher to reuse across many files (hash.c); NULL from new() when
+ * out of memory, and hashing with a NULL hasher falls back to one-shot. */
+typedef struct flux_hasher flux_hasher;
+flux_hasher *flux_hasher_new(void);
+void flux_hasher_free(flux_hasher *h);
+void flux_hasher_md5_hex(flux_hasher *h, const void *data, size_t len, char out[33]);
+
 /* FLUX_APPLY_* flags from a directive on the SQL's first line
  * (`-- flux: no-transaction`), in migrations.c. */
 unsigned int flux_sql_directives(const char *sql, size_t len);

@@ -115,11 +115,11 @@ unsigned int flux_sql_directives(const char *sql, size_t len)
 	return q == eol ? FLUX_APPLY_NO_TRANSACTION : 0;
 }
 
-static void set_up(flux_migration *m, char *sql, size_t len)
+static void set_up(flux_hasher *h, flux_migration *m, char *sql, size_t len)
 {
 	m->up = sql;
 	m->up_len = len;
-	flux_md5_hex(sql, len, m->hash);
+	flux_hasher_md5_hex(h, sql, len, m->hash);
 	m->flags = flux_sql_directives(sql, len);
 }
 
@@ -175,6 +175,7 @@ struct reader {
 	flux_migrations *set;
 	struct pending_undo *undos;
 	size_t nundos, cap_undos;
+	flux_hasher *hasher;
 	flux_error *err;
 };
 
@@ -323,14 +324,14 @@ static int load_texts(struct reader *r)
 						err->code = FLUX_ERR_LOAD;
 					return err->code;
 				}
-				set_up(m, sql, len);
+				set_up(r->hasher, m, sql, len);
 			} else {
 				char *sql;
 				size_t len;
 				int rc = run_script(m->path, "apply", &sql, &len, err);
 				if (rc)
 					return rc;
-				set_up(m, sql, len);
+				set_up(r->hasher, m, sql, len);
 				m->has_undo = s == FLUX_STAGE_MAIN;
 			}
 		}
@@ -364,7 +365,7 @@ static int load_texts(struct reader *r)
 					"%s: repeatable migrations cannot define undo()%s", "");
 		}
 		if (rc == FLUX_OK) {
-			set_up(m, res[i].up, res[i].up_len);
+			set_up(r->hasher, m, res[i].up, res[i].up_len);
 			res[i].up = NULL;
 			m->has_undo = res[i].has_undo;
 			m->undo = res[i].undo;
@@ -424,8 +425,11 @@ int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err
 		free(r.undos[i].path);
 	}
 	free(r.undos);
-	if (rc == FLUX_OK)
+	if (rc == FLUX_OK) {
+		r.hasher = flux_hasher_new();
 		rc = load_texts(&r);
+		flux_hasher_free(r.hasher);
+	}
 	if (rc) {
 		flux_migrations_free(r.set);
 		return rc;

@@ -248,7 +248,10 @@ static int scan_dir(flux_registry *reg, size_t index, flux_error *err)
 static int add_dir(flux_registry *reg, const char *dir, size_t len)
 {
 	if (len == 0)
-		return FLUX_OK; /* empty path elements are refused, as in SQLite */
+		return FLUX_OK; /* an empty element never means the current directory */
+	for (size_t i = 0; i < reg->ndirs; i++)
+		if (strlen(reg->dirs[i]) == len && !memcmp(reg->dirs[i], dir, len))
+			return FLUX_OK; /* named twice: the first place wins anyway */
 	char **d = realloc(reg->dirs, (reg->ndirs + 1) * sizeof(*d));
 	if (!d)
 		return FLUX_ERR_NOMEM;

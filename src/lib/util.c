@@ -125,12 +125,12 @@ int flux_file_read(const char *path, char **data, size_t *len, flux_error *err)
 							  : strerror(e));
 	}
 	flux_buf b = {0};
-	if (buf_reserve(&b, (size_t)st.st_size) < 0) {
-		close(fd);
-		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path);
-	}
+	/* Sized from fstat, with a spare byte so the read that sees end of
+	 * file needs no growth: one allocation for a file that holds still,
+	 * and still correct for one that grows while being read. */
+	size_t extra = (size_t)st.st_size + 1;
 	for (;;) {
-		if (buf_reserve(&b, 4096) < 0) {
+		if (b.cap - b.len <= 1 && buf_reserve(&b, extra) < 0) {
 			close(fd);
 			flux_buf_free(&b);
 			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path);
@@ -148,6 +148,7 @@ int flux_file_read(const char *path, char **data, size_t *len, flux_error *err)
 		if (n == 0)
 			break;
 		b.len += (size_t)n;
+		extra = 4096;
 	}
 	close(fd);
 	b.data[b.len] = '\0';
