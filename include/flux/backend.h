@@ -52,7 +52,7 @@ extern "C" {
 #endif
 
 #define FLUX_BACKEND_ABI_MAJOR 1
-#define FLUX_BACKEND_ABI_MINOR 0
+#define FLUX_BACKEND_ABI_MINOR 1
 #define FLUX_BACKEND_ABI_VERSION \
 	((unsigned int)((FLUX_BACKEND_ABI_MAJOR << 16) | FLUX_BACKEND_ABI_MINOR))
 #define FLUX_ABI_MAJOR_OF(v) ((unsigned int)(v) >> 16)
@@ -132,6 +132,18 @@ struct flux_step {
 	int record;                 /* enum flux_record_action */
 };
 
+/* Which way an unfinished no-transaction migration was going (ABI 1.1). */
+enum flux_mark_direction {
+	FLUX_MARK_APPLY = 1,
+	FLUX_MARK_ROLLBACK = 2
+};
+
+/* Called once per mark left by an unfinished no-transaction migration;
+ * progress is the backend's own words for how far it got ("2 of 3
+ * statements ran", "statement 2 of 3 failed: ...").  Non-zero stops. */
+typedef int (*flux_mark_fn)(void *ctx, const char *id, int direction,
+			    const char *started_at, const char *progress);
+
 /* Called once per row of the record table; return non-zero to stop. */
 typedef int (*flux_applied_fn)(void *ctx, const char *id, const char *hash,
 			       const char *applied_at);
@@ -182,6 +194,21 @@ struct flux_backend {
 	 * round trips as the database allows; on failure nothing of it may
 	 * remain.  err->position is relative to step->sql. */
 	int (*run_step)(void *state, const struct flux_step *step, flux_error *err);
+
+	/* --- optional, ABI 1.1: no-transaction migrations that stop half-way ---
+	 * Such a migration runs outside any transaction, so a failed
+	 * statement, a lost connection or a killed process can leave it partly
+	 * done, and its record alone cannot say so.  Before running one, the
+	 * host calls mark_begin(), which must commit at once; until the next
+	 * mark_begin() or mark_end(), the backend may note in the mark how far
+	 * apply(FLUX_APPLY_NO_TRANSACTION) got.  The host calls mark_end()
+	 * inside the transaction that writes (or deletes) the migration's
+	 * record, so the mark and the record change together.  A mark that
+	 * is left means "started and did not finish"; list_marks() reports
+	 * them to status and validate.  All three, or none. */
+	int (*mark_begin)(void *state, const char *id, int direction, flux_error *err);
+	int (*mark_end)(void *state, const char *id, flux_error *err);
+	int (*list_marks)(void *state, flux_mark_fn fn, void *ctx, flux_error *err);
 };
 
 /* The smallest struct flux_backend the host accepts: up to list_applied. */

@@ -210,6 +210,27 @@ int flux_project_refresh(flux_project *p, flux_error *err);
 int flux_project_validate(flux_project *p, flux_error *err);
 
 typedef enum flux_plan_kind { FLUX_PLAN_APPLY = 0, FLUX_PLAN_ROLLBACK = 1 } flux_plan_kind;
+
+/* A no-transaction migration (or undo) that started and did not finish:
+ * its statements ran outside a transaction and it stopped half-way (a
+ * failed statement, a lost connection, a killed process).  Only backends
+ * with the ABI 1.1 mark operations report these. */
+typedef struct flux_incomplete {
+	const char *id;
+	flux_plan_kind direction;   /* what was running: apply or rollback */
+	const char *started_at;
+	const char *progress;       /* the backend's account of how far it got */
+} flux_incomplete;
+
+/* As last read, sorted by id. */
+size_t flux_project_incomplete_count(const flux_project *p);
+const flux_incomplete *flux_project_incomplete(const flux_project *p, size_t i);
+const flux_incomplete *flux_project_incomplete_find(const flux_project *p,
+						    const char *id);
+/* FLUX_ERR_INCOMPLETE naming the first unfinished migration, or FLUX_OK.
+ * Apply and rollback do not refuse to run because of one: running the
+ * same direction again re-runs it from its first statement. */
+int flux_project_check_incomplete(const flux_project *p, flux_error *err);
 typedef struct flux_plan flux_plan;
 
 /* The first n unapplied migrations (n < 0: all).  Validates first. */

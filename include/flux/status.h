@@ -19,7 +19,8 @@ typedef enum flux_status {
 	FLUX_ERR_IO = 10,
 	FLUX_ERR_NOT_FOUND = 11,  /* no such backend, migration id, ... */
 	FLUX_ERR_UNSUPPORTED = 12,/* the backend lacks an optional operation */
-	FLUX_ERR_CONNECTION = 13  /* the connection was lost while working */
+	FLUX_ERR_CONNECTION = 13, /* the connection was lost while working */
+	FLUX_ERR_INCOMPLETE = 14  /* a no-transaction migration stopped half-way */
 } flux_status;
 
 #endif

@@ -3,8 +3,13 @@
  *
  * Each migration with its record goes to the server as one simple-query
  * message (BEGIN; migration; INSERT record; COMMIT): one round trip per
- * migration, and the server runs it all or none of it. */
+ * migration, and the server runs it all or none of it.
+ *
+ * No-transaction migrations leave a mark in a side table, <table>_incomplete
+ * (created on first use, beside the record table), from before their first
+ * statement until their record is written; the Python tool never reads it. */
 #include <libpq-fe.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +28,10 @@ struct pg {
 	const char *table;
 	long long lock_id;
 	PGconn *conn;
+	char marks[64];    /* the marks table's name, and quoted with schema */
+	char *marks_q;
+	int has_marks;     /* the marks table exists */
+	char *mark_id;     /* the migration mark_begin() was last called for */
 };
 
 static int valid_ident(const char *t)
@@ -141,8 +150,20 @@ static int pg_create(const struct flux_host *host, const struct flux_options *op
 		free(g);
 		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	}
+	/* PostgreSQL would silently cut a name beyond 63 bytes; cut it here so
+	 * the name flux uses is the name the server has. */
+	snprintf(g->marks, sizeof(g->marks), "%.52s_incomplete", table);
+	g->marks_q = malloc(strlen(schema) + strlen(g->marks) + 6);
+	if (!g->marks_q) {
+		free(g->schema_q);
+		free(g->table_q);
+		free(conninfo);
+		free(g);
+		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
 	sprintf(g->schema_q, "\"%s\"", schema);
 	sprintf(g->table_q, "\"%s\".\"%s\"", schema, table);
+	sprintf(g->marks_q, "\"%s\".\"%s\"", schema, g->marks);
 	*state = g;
 	return FLUX_OK;
 }
@@ -155,6 +176,8 @@ static void pg_destroy(void *state)
 	free(g->conninfo);
 	free(g->schema_q);
 	free(g->table_q);
+	free(g->marks_q);
+	free(g->mark_id);
 	free(g);
 }
 
@@ -290,18 +313,25 @@ static int pg_rollback(void *state, flux_error *err)
 static int pg_is_initialized(void *state, int *init, flux_error *err)
 {
 	struct pg *g = state;
-	const char *v[] = {g->schema, g->table};
+	const char *v[] = {g->schema, g->table, g->marks};
 	/* pg_catalog, not information_schema: the latter's views cost a few
-	 * milliseconds of planning, a tenth of a no-op run. */
-	PGresult *res = exec_params(g, "SELECT 1 FROM pg_catalog.pg_class c JOIN "
+	 * milliseconds of planning, a tenth of a no-op run.  The marks table
+	 * is looked for in the same round trip. */
+	PGresult *res = exec_params(g, "SELECT c.relname FROM pg_catalog.pg_class c JOIN "
 				    "pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-				    "WHERE n.nspname = $1 AND c.relname = $2", 2, v);
+				    "WHERE n.nspname = $1 AND c.relname IN ($2, $3)", 3, v);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		int rc = pg_error(g, res, err, "looking for the record table");
 		PQclear(res);
 		return rc;
 	}
-	*init = PQntuples(res) > 0;
+	*init = 0;
+	for (int i = 0; i < PQntuples(res); i++) {
+		if (!strcmp(PQgetvalue(res, i, 0), g->table))
+			*init = 1;
+		else
+			g->has_marks = 1;
+	}
 	PQclear(res);
 	return FLUX_OK;
 }
@@ -363,6 +393,24 @@ static int run_text(struct pg *g, const char *sent, const char *text, size_t len
 	return rc;
 }
 
+/* Write how far a no-transaction migration got into its mark.  Best
+ * effort: when this fails the mark still says the migration did not
+ * finish, only less precisely. */
+static void note_progress(struct pg *g, const char *fmt, ...) FLUX_PRINTF(2, 3);
+static void note_progress(struct pg *g, const char *fmt, ...)
+{
+	if (!g->mark_id || lost(g))
+		return;
+	char text[FLUX_ERROR_MESSAGE_MAX + 128], sql[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	snprintf(sql, sizeof(sql), "UPDATE %s SET progress = $1 WHERE id = $2", g->marks_q);
+	const char *v[] = {text, g->mark_id};
+	PQclear(exec_params(g, sql, 2, v));
+}
+
 static int apply_statements(struct pg *g, const char *sql, size_t len, flux_error *err)
 {
 	struct pg_stmt *st;
@@ -370,6 +418,7 @@ static int apply_statements(struct pg *g, const char *sql, size_t len, flux_erro
 	if (n == (size_t)-1)
 		return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	int rc = FLUX_OK;
+	note_progress(g, "0 of %zu statements ran", n);
 	for (size_t i = 0; i < n && rc == FLUX_OK; i++) {
 		char *one = malloc(st[i].len + 1);
 		if (!one) {
@@ -392,6 +441,12 @@ static int apply_statements(struct pg *g, const char *sql, size_t len, flux_erro
 				 i == 0 ? "no statement before it ran"
 					: "the statements before it ran and stay in effect");
 			memcpy(err->detail, ran, sizeof(err->detail));
+			note_progress(g, "statement %zu of %zu failed%s%s%s: %s; %zu of %zu ran "
+				      "before it", i + 1, n, err->sqlstate[0] ? " (SQLSTATE " : "",
+				      err->sqlstate, err->sqlstate[0] ? ")" : "", err->message,
+				      i, n);
+		} else {
+			note_progress(g, "%zu of %zu statements ran", i + 1, n);
 		}
 	}
 	free(st);
@@ -478,6 +533,78 @@ static int pg_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_erro
 	return FLUX_OK;
 }
 
+static int pg_mark_begin(void *state, const char *id, int direction, flux_error *err)
+{
+	struct pg *g = state;
+	char *lit = PQescapeLiteral(g->conn, id, strlen(id));
+	if (!lit)
+		return pg_error(g, NULL, err, "quoting the migration id");
+	char sql[1024];
+	/* One simple query, so one implicit transaction: committed before the
+	 * migration's first statement runs. */
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE IF NOT EXISTS %s (id text PRIMARY KEY, direction text NOT NULL, "
+		 "started_at timestamp NOT NULL DEFAULT current_timestamp, progress text NOT "
+		 "NULL DEFAULT ''); INSERT INTO %s (id, direction, progress) VALUES (%s, '%s', "
+		 "'started') ON CONFLICT (id) DO UPDATE SET direction = EXCLUDED.direction, "
+		 "started_at = current_timestamp, progress = EXCLUDED.progress",
+		 g->marks_q, g->marks_q, lit,
+		 direction == FLUX_MARK_ROLLBACK ? "rollback" : "apply");
+	PQfreemem(lit);
+	int rc = exec_ok(g, sql, err, "marking the no-transaction migration as started");
+	if (rc)
+		return rc;
+	g->has_marks = 1;
+	free(g->mark_id);
+	if (!(g->mark_id = strdup(id)))
+		return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	return FLUX_OK;
+}
+
+static int pg_mark_end(void *state, const char *id, flux_error *err)
+{
+	struct pg *g = state;
+	free(g->mark_id);
+	g->mark_id = NULL;
+	if (!g->has_marks)
+		return FLUX_OK;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = $1", g->marks_q);
+	const char *v[] = {id};
+	PGresult *res = exec_params(g, sql, 1, v);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? FLUX_OK
+		 : pg_error(g, res, err, "clearing the no-transaction migration's mark");
+	PQclear(res);
+	return rc;
+}
+
+static int pg_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *err)
+{
+	struct pg *g = state;
+	if (!g->has_marks)
+		return FLUX_OK;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT id, direction, started_at::text, progress FROM %s "
+		 "ORDER BY id", g->marks_q);
+	PGresult *res = PQexec(g->conn, sql);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		int rc = pg_error(g, res, err, "reading the marks of unfinished migrations");
+		PQclear(res);
+		return rc;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		int dir = strcmp(PQgetvalue(res, i, 1), "rollback") ? FLUX_MARK_APPLY
+								    : FLUX_MARK_ROLLBACK;
+		if (fn(ctx, PQgetvalue(res, i, 0), dir, PQgetvalue(res, i, 2),
+		       PQgetvalue(res, i, 3))) {
+			PQclear(res);
+			return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		}
+	}
+	PQclear(res);
+	return FLUX_OK;
+}
+
 static const struct flux_backend postgres_backend = {
 	FLUX_BACKEND_HEADER_INIT,
 	.name = "postgres",
@@ -498,6 +625,9 @@ static const struct flux_backend postgres_backend = {
 	.apply = pg_apply,
 	.list_applied = pg_list_applied,
 	.run_step = pg_run_step,
+	.mark_begin = pg_mark_begin,
+	.mark_end = pg_mark_end,
+	.list_marks = pg_list_marks,
 };
 
 FLUX_BACKEND_EXPORT const struct flux_backend *flux_postgres_backend(const struct flux_host *host);

@@ -8,8 +8,12 @@
  * writers of the database, only other flux processes; the kernel drops it
  * when a process dies.  Our descriptor is opened before SQLite's and
  * closed after it, because closing any descriptor of a file drops the
- * process's POSIX locks on it. */
+ * process's POSIX locks on it.
+ *
+ * No-transaction migrations keep a mark in <table>_incomplete from before
+ * their first statement until their record is written (see backend.h). */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -30,6 +34,10 @@ struct sq {
 	sqlite3 *db;
 	int lockfd;
 	int in_tx;
+	char *marks_name;  /* the marks table, bare and double-quoted */
+	char *marks;
+	int has_marks;
+	char *mark_id;     /* the migration mark_begin() was last called for */
 };
 
 static int db_error(struct sq *s, flux_error *err, const char *what)
@@ -91,13 +99,19 @@ static int sq_create(const struct flux_host *host, const struct flux_options *op
 	s->table_name = table;
 	s->path = strdup(path);
 	s->table = malloc(strlen(table) + 3);
-	if (!s->path || !s->table) {
+	s->marks_name = malloc(strlen(table) + sizeof("_incomplete"));
+	s->marks = malloc(strlen(table) + sizeof("_incomplete") + 2);
+	if (!s->path || !s->table || !s->marks_name || !s->marks) {
 		free(s->path);
 		free(s->table);
+		free(s->marks_name);
+		free(s->marks);
 		free(s);
 		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	}
 	sprintf(s->table, "\"%s\"", table);
+	sprintf(s->marks_name, "%s_incomplete", table);
+	sprintf(s->marks, "\"%s\"", s->marks_name);
 	*state = s;
 	return FLUX_OK;
 }
@@ -111,6 +125,9 @@ static void sq_destroy(void *state)
 		close(s->lockfd);
 	free(s->path);
 	free(s->table);
+	free(s->marks_name);
+	free(s->marks);
+	free(s->mark_id);
 	free(s);
 }
 
@@ -227,15 +244,22 @@ static int sq_is_initialized(void *state, int *initialized, flux_error *err)
 {
 	struct sq *s = state;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-			       "AND name = ?", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type = 'table' "
+			       "AND name IN (?, ?)", -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, NULL);
 	sqlite3_bind_text(st, 1, s->table_name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
+	sqlite3_bind_text(st, 2, s->marks_name, -1, SQLITE_STATIC);
+	int rc;
+	*initialized = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!strcmp((const char *)sqlite3_column_text(st, 0), s->table_name))
+			*initialized = 1;
+		else
+			s->has_marks = 1;
+	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE)
 		return db_error(s, err, NULL);
-	*initialized = rc == SQLITE_ROW;
 	return FLUX_OK;
 }
 
@@ -277,6 +301,42 @@ static int sq_unregister(void *state, const char *id, flux_error *err)
 	return run_bound(state, "DELETE FROM %s WHERE id = ?", id, NULL, err);
 }
 
+/* Run one statement on the marks table with up to three bound texts. */
+static int marks_exec(struct sq *s, const char *fmt, const char *a, const char *b,
+		      const char *c, flux_error *err)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql), fmt, s->marks);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "marking the no-transaction migration");
+	const char *v[] = {a, b, c};
+	for (int i = 0; i < 3 && v[i]; i++)
+		sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, "marking the no-transaction migration");
+	return FLUX_OK;
+}
+
+/* Best effort: when this fails the mark still says the migration did not
+ * finish, only less precisely. */
+static void note_progress(struct sq *s, const char *fmt, ...) FLUX_PRINTF(2, 3);
+static void note_progress(struct sq *s, const char *fmt, ...)
+{
+	if (!s->mark_id)
+		return;
+	char text[FLUX_ERROR_MESSAGE_MAX + 128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	flux_error ignored;
+	marks_exec(s, "UPDATE %s SET progress = ?1 WHERE id = ?2", text, s->mark_id, NULL,
+		   &ignored);
+}
+
 /* Statement by statement, so a failure can be placed exactly: SQLite gives
  * the offset inside the failing statement, we add where it starts. */
 static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags,
@@ -284,6 +344,10 @@ static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags
 {
 	struct sq *s = state;
 	const char *p = sql, *end = sql + len;
+	/* Outside a transaction each statement commits by itself; the mark
+	 * counts them as they go. */
+	int marking = (flags & FLUX_APPLY_NO_TRANSACTION) && s->mark_id;
+	size_t done = 0;
 	while (p < end) {
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
@@ -296,6 +360,9 @@ static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags
 			       (sql[err->position - 1] == ' ' || sql[err->position - 1] == '\n' ||
 				sql[err->position - 1] == '\t' || sql[err->position - 1] == '\r'))
 				err->position++;
+			if (marking)
+				note_progress(s, "statement %zu failed: %s; %zu ran before it",
+					      done + 1, err->message, done);
 			return FLUX_ERR_BACKEND;
 		}
 		if (!st) {
@@ -313,12 +380,17 @@ static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags
 				start++;
 			err->position = (long)(start - sql) + (off >= 0 ? off : 0) + 1;
 			sqlite3_finalize(st);
+			if (marking)
+				note_progress(s, "statement %zu failed: %s; %zu ran before it",
+					      done + 1, err->message, done);
 			return FLUX_ERR_BACKEND;
 		}
 		sqlite3_finalize(st);
 		p = tail;
+		done++;
+		if (marking)
+			note_progress(s, "%zu statements ran", done);
 	}
-	(void)flags; /* outside a transaction each statement commits by itself */
 	return FLUX_OK;
 }
 
@@ -335,6 +407,67 @@ static int sq_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_erro
 		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
 		       (const char *)sqlite3_column_text(st, 1),
 		       (const char *)sqlite3_column_text(st, 2))) {
+			sqlite3_finalize(st);
+			return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(s, err, NULL);
+	return FLUX_OK;
+}
+
+static int sq_mark_begin(void *state, const char *id, int direction, flux_error *err)
+{
+	struct sq *s = state;
+	char sql[512];
+	snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS %s (id TEXT PRIMARY KEY, "
+		 "direction TEXT NOT NULL, started_at TIMESTAMP NOT NULL DEFAULT "
+		 "CURRENT_TIMESTAMP, progress TEXT NOT NULL DEFAULT '')", s->marks);
+	int rc = exec_simple(s, sql, err);
+	if (!rc)
+		rc = marks_exec(s, "INSERT INTO %s (id, direction, progress) VALUES (?1, ?2, "
+				"'started') ON CONFLICT (id) DO UPDATE SET direction = "
+				"excluded.direction, started_at = CURRENT_TIMESTAMP, progress = "
+				"excluded.progress", id,
+				direction == FLUX_MARK_ROLLBACK ? "rollback" : "apply", NULL, err);
+	if (rc)
+		return rc;
+	s->has_marks = 1;
+	free(s->mark_id);
+	if (!(s->mark_id = strdup(id)))
+		return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	return FLUX_OK;
+}
+
+static int sq_mark_end(void *state, const char *id, flux_error *err)
+{
+	struct sq *s = state;
+	free(s->mark_id);
+	s->mark_id = NULL;
+	if (!s->has_marks)
+		return FLUX_OK;
+	return marks_exec(s, "DELETE FROM %s WHERE id = ?1", id, NULL, NULL, err);
+}
+
+static int sq_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *err)
+{
+	struct sq *s = state;
+	if (!s->has_marks)
+		return FLUX_OK;
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT id, direction, started_at, progress FROM %s "
+		 "ORDER BY id", s->marks);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, NULL);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *dir = (const char *)sqlite3_column_text(st, 1);
+		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
+		       dir && !strcmp(dir, "rollback") ? FLUX_MARK_ROLLBACK : FLUX_MARK_APPLY,
+		       (const char *)sqlite3_column_text(st, 2),
+		       (const char *)sqlite3_column_text(st, 3))) {
 			sqlite3_finalize(st);
 			return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 		}
@@ -364,6 +497,9 @@ static const struct flux_backend sqlite_backend = {
 	.unregister_migration = sq_unregister,
 	.apply = sq_apply,
 	.list_applied = sq_list_applied,
+	.mark_begin = sq_mark_begin,
+	.mark_end = sq_mark_end,
+	.list_marks = sq_list_marks,
 };
 
 FLUX_BACKEND_EXPORT const struct flux_backend *flux_sqlite_backend(const struct flux_host *host);

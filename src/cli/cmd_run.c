@@ -54,7 +54,8 @@ static void validate_help(void)
 	       "\n"
 	       "Check that the migration files match the applied migrations: no applied\n"
 	       "file removed or changed, no new file before the last applied one.\n"
-	       "Exit status 4 when they do not.\n"
+	       "Exit status 4 when they do not; 1 when a no-transaction migration\n"
+	       "stopped half-way.\n"
 	       "\n"
 	       "Options:\n"
 	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
@@ -246,7 +247,11 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 		cli_print_error(&err);
 		code = cli_exit_code(&err);
 	}
-	if (rc && err.migration[0])
+	if (rc && err.migration[0] && flux_project_incomplete_find(p, err.migration))
+		printf("%s %zu of %zu migrations; '%s' ran outside a transaction and stopped "
+		       "half-way (see flux status).\n", rollback ? "Undid" : "Applied",
+		       rep.done, n, err.migration);
+	else if (rc && err.migration[0])
 		printf("%s %zu of %zu migrations; '%s' failed and was rolled back.\n",
 		       rollback ? "Undid" : "Applied", rep.done, n, err.migration);
 	else if (!rc)
@@ -284,6 +289,8 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 		return cli_exit_code(&err);
 	}
 	rc = flux_project_validate(p, &err);
+	if (!rc)
+		rc = flux_project_check_incomplete(p, &err);
 	if (rc)
 		cli_print_error(&err);
 	else

@@ -1,4 +1,4 @@
-/* flux status: every migration id with Applied / Not Applied. */
+/* flux status: every migration id with Applied / Not Applied / Incomplete. */
 #include <config.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -10,8 +10,9 @@ static void help(void)
 {
 	printf("Usage: flux status [OPTIONS] [URI]\n"
 	       "\n"
-	       "Show every migration and whether it is applied.  URI defaults to\n"
-	       "$FLUX_DATABASE_URL.\n"
+	       "Show every migration and whether it is applied, or Incomplete: a\n"
+	       "no-transaction migration that stopped half-way.  Exits as flux validate\n"
+	       "does.  URI defaults to $FLUX_DATABASE_URL.\n"
 	       "\n"
 	       "Options:\n"
 	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
@@ -64,9 +65,11 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
 		const flux_record *r = flux_project_record_find(p, flux_migration_id(m));
+		const flux_incomplete *inc = flux_project_incomplete_find(p, flux_migration_id(m));
 		applied += r != NULL;
 		printf("%-*s  %-11s  %s\n", (int)width, flux_migration_id(m),
-		       r ? "Applied" : "Not Applied", r ? r->applied_at : "");
+		       inc ? "Incomplete" : r ? "Applied" : "Not Applied",
+		       r ? r->applied_at : "");
 	}
 	/* Records without a file are shown too: validation will refuse them. */
 	for (size_t i = 0; i < flux_project_record_count(p); i++) {
@@ -77,7 +80,19 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	printf("\n%zu of %zu applied; %zu pre-apply, %zu post-apply repeatable.\n", applied,
 	       n, flux_migrations_count(set, FLUX_STAGE_PRE),
 	       flux_migrations_count(set, FLUX_STAGE_POST));
+	size_t ninc = flux_project_incomplete_count(p);
+	if (ninc)
+		printf("\nIncomplete: ran outside a transaction and stopped half-way; the "
+		       "statements\nthat ran stay in effect.\n");
+	for (size_t i = 0; i < ninc; i++) {
+		const flux_incomplete *inc = flux_project_incomplete(p, i);
+		printf("  %s: %s started %s: %s\n", inc->id,
+		       inc->direction == FLUX_PLAN_APPLY ? "apply" : "rollback",
+		       inc->started_at, inc->progress);
+	}
 	int rc = flux_project_validate(p, &err);
+	if (!rc)
+		rc = flux_project_check_incomplete(p, &err);
 	if (rc) {
 		printf("\n");
 		cli_print_error(&err);

@@ -14,6 +14,7 @@ int cli_exit_code(const flux_error *err)
 	case FLUX_OK:
 		return EXIT_OK;
 	case FLUX_ERR_MIGRATION:
+	case FLUX_ERR_INCOMPLETE:
 		return EXIT_MIGRATION_FAILED;
 	case FLUX_ERR_CONNECTION:
 		return err->migration[0] ? EXIT_MIGRATION_FAILED : EXIT_BACKEND;

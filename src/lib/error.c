@@ -27,6 +27,7 @@ const char *flux_status_name(flux_status code)
 	case FLUX_ERR_NOT_FOUND: return "not found";
 	case FLUX_ERR_UNSUPPORTED: return "not supported";
 	case FLUX_ERR_CONNECTION: return "connection lost";
+	case FLUX_ERR_INCOMPLETE: return "migration incomplete";
 	}
 	return "unknown error";
 }

@@ -96,6 +96,14 @@ static int verify(struct flux_backend_info *info, const struct flux_backend *b,
 	if (!b->name || !b->name[0])
 		return fail(info, err, "the module %s registers a backend without a name",
 			    info->module);
+	/* The mark operations only make sense together (see backend.h). */
+	size_t nmarks = (size_t)FLUX_BACKEND_HAS(b, mark_begin) +
+			(size_t)FLUX_BACKEND_HAS(b, mark_end) +
+			(size_t)FLUX_BACKEND_HAS(b, list_marks);
+	if (nmarks != 0 && nmarks != 3)
+		return fail(info, err, "the module %s provides only some of mark_begin, "
+			    "mark_end and list_marks; it must provide all three or none",
+			    info->module);
 	const char *op = missing_operation(b);
 	if (op)
 		return fail(info, err, "required operation '%s' is NULL in %s", op,

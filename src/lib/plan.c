@@ -107,8 +107,9 @@ static double now(void)
 }
 
 /* The generic composition of required operations, for backends without
- * run_step(). */
-static int compose_step(flux_project *p, const struct flux_step *st, flux_error *err)
+ * run_step() and for steps that must also end a mark. */
+static int compose_step(flux_project *p, const struct flux_step *st, int end_mark,
+			flux_error *err)
 {
 	const struct flux_backend *b = p->backend;
 	int rc = b->begin(p->state, err);
@@ -120,6 +121,8 @@ static int compose_step(flux_project *p, const struct flux_step *st, flux_error 
 		rc = b->register_migration(p->state, st->id, st->hash, err);
 	else if (!rc && st->record == FLUX_RECORD_UNREGISTER)
 		rc = b->unregister_migration(p->state, st->id, err);
+	if (!rc && end_mark)
+		rc = b->mark_end(p->state, st->id, err);
 	if (!rc)
 		rc = b->commit(p->state, err);
 	if (rc) {
@@ -130,20 +133,41 @@ static int compose_step(flux_project *p, const struct flux_step *st, flux_error 
 }
 
 /* A no-transaction migration runs on its own; its record follows in a
- * transaction of its own.  A failure between the two is reported loudly. */
+ * transaction of its own.  With a backend that keeps marks, a mark is
+ * committed before the first statement and removed together with the
+ * record, so whatever stops it half-way (a failed statement, a lost
+ * connection, a killed process) stays visible in status and validate. */
 static int no_transaction_step(flux_project *p, const struct flux_step *st,
 			       flux_error *err)
 {
 	const struct flux_backend *b = p->backend;
-	int rc = b->apply(p->state, st->sql, st->len, FLUX_APPLY_NO_TRANSACTION, err);
-	if (rc)
+	int marks = st->record != FLUX_RECORD_NONE && FLUX_BACKEND_HAS(b, mark_begin);
+	int rc = FLUX_OK;
+	if (marks) {
+		const flux_incomplete *old = flux_project_incomplete_find(p, st->id);
+		if (old)
+			flux_logf(&p->logger, FLUX_LOG_WARNING, "running '%s' again from its "
+				  "first statement; it stopped half-way before (started %s: %s)",
+				  st->id, old->started_at, old->progress);
+		rc = b->mark_begin(p->state, st->id,
+				   st->record == FLUX_RECORD_REGISTER ? FLUX_MARK_APPLY
+								      : FLUX_MARK_ROLLBACK, err);
+		if (rc)
+			return rc;
+	}
+	rc = b->apply(p->state, st->sql, st->len, FLUX_APPLY_NO_TRANSACTION, err);
+	if (rc) {
+		if (marks && !err->hint[0])
+			flux_error_hint(err, "`flux status` shows '%s' as incomplete until it "
+					"runs to the end", st->id);
 		return rc;
+	}
+	if (st->record == FLUX_RECORD_NONE)
+		return FLUX_OK;
 	struct flux_step rec = *st;
 	rec.sql = "";
 	rec.len = 0;
-	if (st->record == FLUX_RECORD_NONE)
-		return FLUX_OK;
-	rc = compose_step(p, &rec, err);
+	rc = compose_step(p, &rec, marks, err);
 	if (rc) {
 		flux_error_detail(err, "the no-transaction migration '%s' ran completely, but "
 				  "its record could not be %s", st->id,
@@ -175,12 +199,16 @@ static int run_one(flux_project *p, const flux_migration *m, flux_plan_kind dir,
 	}
 	int rc;
 	flux_error_clear(err);
+	/* A mark left by an earlier no-transaction run of this migration (whose
+	 * directive has since been removed) goes with this step's record. */
+	int stale_mark = FLUX_BACKEND_HAS(p->backend, mark_end) &&
+			 flux_project_incomplete_find(p, st.id);
 	if (flags & FLUX_APPLY_NO_TRANSACTION)
 		rc = no_transaction_step(p, &st, err);
-	else if (FLUX_BACKEND_HAS(p->backend, run_step))
+	else if (FLUX_BACKEND_HAS(p->backend, run_step) && !stale_mark)
 		rc = p->backend->run_step(p->state, &st, err);
 	else
-		rc = compose_step(p, &st, err);
+		rc = compose_step(p, &st, stale_mark, err);
 	if (rc) {
 		if (rc == FLUX_ERR_BACKEND)
 			rc = err->code = FLUX_ERR_MIGRATION;

@@ -22,6 +22,12 @@ static void clear_records(flux_project *p)
 		free((char *)p->records[i].applied_at);
 	}
 	p->nrecords = 0;
+	for (size_t i = 0; i < p->nmarks; i++) {
+		free((char *)p->marks[i].id);
+		free((char *)p->marks[i].started_at);
+		free((char *)p->marks[i].progress);
+	}
+	p->nmarks = 0;
 }
 
 void flux_project_close(flux_project *p)
@@ -37,6 +43,7 @@ void flux_project_close(flux_project *p)
 		p->backend->destroy(p->state);
 	clear_records(p);
 	free(p->records);
+	free(p->marks);
 	flux_migrations_free(p->migrations);
 	flux_registry_free(p->registry);
 	flux_config_free(p->owned_config);
@@ -69,20 +76,98 @@ static int on_record(void *ctx, const char *id, const char *hash, const char *at
 	return 0;
 }
 
+static int on_mark(void *ctx, const char *id, int direction, const char *started_at,
+		   const char *progress)
+{
+	flux_project *p = ctx;
+	if (p->nmarks == p->cap_marks) {
+		size_t cap = p->cap_marks ? p->cap_marks * 2 : 8;
+		flux_incomplete *m = realloc(p->marks, cap * sizeof(*m));
+		if (!m)
+			return 1;
+		p->marks = m;
+		p->cap_marks = cap;
+	}
+	flux_incomplete *m = &p->marks[p->nmarks];
+	m->id = flux_strdup(id);
+	m->direction = direction == FLUX_MARK_ROLLBACK ? FLUX_PLAN_ROLLBACK : FLUX_PLAN_APPLY;
+	m->started_at = flux_strdup(started_at ? started_at : "");
+	m->progress = flux_strdup(progress ? progress : "");
+	if (!m->id || !m->started_at || !m->progress) {
+		free((char *)m->id);
+		free((char *)m->started_at);
+		free((char *)m->progress);
+		return 1;
+	}
+	p->nmarks++;
+	return 0;
+}
+
 static int by_record_id(const void *a, const void *b)
 {
 	return strcmp(((const flux_record *)a)->id, ((const flux_record *)b)->id);
+}
+
+static int by_mark_id(const void *a, const void *b)
+{
+	return strcmp(((const flux_incomplete *)a)->id, ((const flux_incomplete *)b)->id);
 }
 
 int flux_project_refresh(flux_project *p, flux_error *err)
 {
 	clear_records(p);
 	int rc = p->backend->list_applied(p->state, on_record, p, err);
+	if (!rc && FLUX_BACKEND_HAS(p->backend, list_marks))
+		rc = p->backend->list_marks(p->state, on_mark, p, err);
 	if (rc)
 		return rc;
 	if (p->nrecords)
 		qsort(p->records, p->nrecords, sizeof(*p->records), by_record_id);
+	if (p->nmarks)
+		qsort(p->marks, p->nmarks, sizeof(*p->marks), by_mark_id);
 	return FLUX_OK;
+}
+
+size_t flux_project_incomplete_count(const flux_project *p) { return p->nmarks; }
+
+const flux_incomplete *flux_project_incomplete(const flux_project *p, size_t i)
+{
+	return i < p->nmarks ? &p->marks[i] : NULL;
+}
+
+const flux_incomplete *flux_project_incomplete_find(const flux_project *p, const char *id)
+{
+	flux_incomplete key = {.id = id};
+	if (!p->nmarks)
+		return NULL;
+	return bsearch(&key, p->marks, p->nmarks, sizeof(*p->marks), by_mark_id);
+}
+
+int flux_project_check_incomplete(const flux_project *p, flux_error *err)
+{
+	flux_error_clear(err);
+	if (!p->nmarks)
+		return FLUX_OK;
+	const flux_incomplete *m = &p->marks[0];
+	const flux_migration *f = flux_migrations_find(p->migrations, m->id);
+	int apply = m->direction == FLUX_PLAN_APPLY;
+	flux_error_set(err, FLUX_ERR_INCOMPLETE, "migration '%s' stopped half-way %s "
+		       "(started %s): %s", m->id, apply ? "while being applied"
+						   : "while being rolled back",
+		       m->started_at, m->progress);
+	snprintf(err->migration, sizeof(err->migration), "%s", m->id);
+	if (f)
+		snprintf(err->file, sizeof(err->file), "%s",
+			 apply ? flux_migration_path(f) : flux_migration_undo_path(f));
+	flux_error_detail(err, "it runs outside a transaction (-- flux: no-transaction), "
+			  "so the statements before the one that stopped stay in effect%s",
+			  p->nmarks > 1 ? "; more migrations are in the same state "
+					  "(flux status lists them)" : "");
+	flux_error_hint(err, "`flux %s` runs it again from its first statement: make "
+			"its statements safe to repeat (IF NOT EXISTS, DROP INDEX "
+			"CONCURRENTLY IF EXISTS for an invalid index) first",
+			apply ? "apply" : "rollback");
+	return FLUX_ERR_INCOMPLETE;
 }
 
 /* Unused [backend] keys are likely typos; say so without failing, since

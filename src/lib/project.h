@@ -16,6 +16,8 @@ struct flux_project {
 	flux_migrations *migrations;
 	flux_record *records;
 	size_t nrecords, cap_records;
+	flux_incomplete *marks;
+	size_t nmarks, cap_marks;
 	int connected;
 	int locked;
 	char *uri;

@@ -219,6 +219,31 @@ t_unused_option_warning() {
 }
 ok "an unused [backend] key is warned about with file:line; log_level and FLUX_LOG_LEVEL" t_unused_option_warning
 
+t_no_transaction_incomplete() {
+	fresh
+	printf -- '-- flux: no-transaction\nCREATE TABLE d (x int);\nINSERT INTO missing VALUES (1);\nCREATE TABLE e (x int);\n' > migrations/004_d.sql
+	run 1 "$FLUX" apply "sqlite:$DB" -y &&
+	has "$WORK/out" "'004_d' ran outside a transaction and stopped half-way" &&
+	has "$WORK/err" "migrations/004_d.sql:3:" || return 1
+	# The first statement ran and stays; the record is not written.
+	eq "$(q "SELECT count(*) FROM sqlite_master WHERE name IN ('d', 'e')")" 1 &&
+	eq "$(ids)" "001_a 002_b 003_c" || return 1
+	run 1 "$FLUX" status "sqlite:$DB" &&
+	grep -q '^004_d  *Incomplete' "$WORK/out" &&
+	has "$WORK/out" "004_d: apply started" &&
+	has "$WORK/out" "statement 2 failed: no such table: missing; 1 ran before it" || return 1
+	run 1 "$FLUX" validate "sqlite:$DB" &&
+	has "$WORK/err" "migration '004_d' stopped half-way while being applied" || return 1
+	# Made safe to repeat, it runs again from the start and the mark goes.
+	printf -- '-- flux: no-transaction\nCREATE TABLE IF NOT EXISTS d (x int);\nCREATE TABLE e (x int);\n' > migrations/004_d.sql
+	run 0 "$FLUX" apply "sqlite:$DB" -y &&
+	has "$WORK/err" "running '004_d' again from its first statement" || return 1
+	run 0 "$FLUX" validate "sqlite:$DB" &&
+	eq "$(q "SELECT count(*) FROM _flux_migrations_incomplete")" 0 &&
+	eq "$(ids)" "001_a 002_b 003_c 004_d"
+}
+ok "no-transaction migration failing half-way: Incomplete in status, validate exit 1, re-run clears" t_no_transaction_incomplete
+
 t_demo_project() {
 	# distcheck hands us a read-only source tree: make the copy writable.
 	rm -rf "$WORK/demo" && cp -r "$FLUX_TEST_SRCDIR/examples/demo" "$WORK/demo" &&

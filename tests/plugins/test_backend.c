@@ -113,6 +113,14 @@ static int tb_list(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
 	return FLUX_OK;
 }
 
+#ifdef TB_PARTIAL_MARKS
+static int tb_mark_begin(void *state, const char *id, int direction, flux_error *err)
+{
+	(void)state; (void)id; (void)direction; (void)err;
+	return FLUX_OK;
+}
+#endif
+
 #ifndef TB_NAME
 #define TB_NAME "test-good"
 #endif
@@ -150,6 +158,10 @@ static const struct flux_backend backend = {
 	.unregister_migration = tb_unregister,
 	.apply = tb_apply,
 	.list_applied = tb_list,
+#ifdef TB_PARTIAL_MARKS
+	/* One of the three mark operations without the other two. */
+	.mark_begin = tb_mark_begin,
+#endif
 };
 
 #ifdef TB_UNRESOLVED

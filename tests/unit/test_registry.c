@@ -75,7 +75,10 @@ START_TEST(wrong_abi_reports_versions)
 	ck_assert_ptr_nonnull(strstr(err.message, "wrong-abi.ini:2: backend 'wrong-abi'"));
 	ck_assert_ptr_nonnull(strstr(err.message, "incompatible backend ABI"));
 	ck_assert_ptr_nonnull(strstr(err.message, "test_wrong_abi.so"));
-	ck_assert_str_eq(err.detail, "flux uses backend ABI 1.0, the module was built for ABI 99.3");
+	char want[128];
+	snprintf(want, sizeof(want), "flux uses backend ABI %d.%d, the module was built for "
+		 "ABI 99.3", FLUX_BACKEND_ABI_MAJOR, FLUX_BACKEND_ABI_MINOR);
+	ck_assert_str_eq(err.detail, want);
 	ck_assert_int_eq(err.line, 2);
 }
 END_TEST
@@ -116,6 +119,16 @@ START_TEST(null_required_operation)
 	flux_error err;
 	ck_assert_int_eq(load_fixture("null-operation", "null-operation", &err), FLUX_ERR_PLUGIN);
 	ck_assert_ptr_nonnull(strstr(err.message, "required operation 'connect' is NULL"));
+}
+END_TEST
+
+START_TEST(partial_mark_operations_refused)
+{
+	flux_error err;
+	ck_assert_int_eq(load_fixture("partial-marks", "partial-marks", &err), FLUX_ERR_PLUGIN);
+	ck_assert_ptr_nonnull(strstr(err.message, "partial-marks.ini:2:"));
+	ck_assert_ptr_nonnull(strstr(err.message, "only some of mark_begin, mark_end and "
+					      "list_marks"));
 }
 END_TEST
 
@@ -277,6 +290,7 @@ int main(void)
 	tcase_add_test(tc, registration_returns_null);
 	tcase_add_test(tc, struct_too_small);
 	tcase_add_test(tc, null_required_operation);
+	tcase_add_test(tc, partial_mark_operations_refused);
 	tcase_add_test(tc, missing_module_file);
 	tcase_add_test(tc, not_a_shared_object);
 	tcase_add_test(tc, unresolved_symbol_fails_at_load);
