@@ -140,6 +140,61 @@ t_no_transaction() {
 }
 ok "-- flux: no-transaction: statements one by one; a half-way failure says what ran" t_no_transaction
 
+t_no_transaction_incomplete() {
+	newdb; project
+	sql "CREATE TABLE big (x int)"
+	printf -- '-- flux: no-transaction\nCREATE INDEX CONCURRENTLY big_x ON big (x);\nINSERT INTO missing VALUES (1);\nVACUUM big;\n' > migrations/002_fn.sql
+	run 1 "$FLUX" apply "$URI" -y &&
+	has "$WORK/out" "'002_fn' ran outside a transaction and stopped half-way" || return 1
+	run 1 "$FLUX" status "$URI" && grep -q '^002_fn  *Incomplete' "$WORK/out" &&
+	has "$WORK/out" '002_fn: apply started' &&
+	has "$WORK/out" 'statement 2 of 3 failed (SQLSTATE 42P01): relation "missing" does not exist; 1 of 3 ran before it' || return 1
+	run 1 "$FLUX" validate "$URI" &&
+	has "$WORK/err" "migration '002_fn' stopped half-way while being applied" || return 1
+	eq "$(sql "SELECT id || ' ' || direction FROM _flux_migrations_incomplete")" "002_fn apply" || return 1
+	# Safe to repeat now: the re-run completes and the mark goes with the record.
+	printf -- '-- flux: no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS big_x ON big (x);\nVACUUM big;\n' > migrations/002_fn.sql
+	run 0 "$FLUX" apply "$URI" -y && has "$WORK/err" "running '002_fn' again from its first statement" &&
+	eq "$(ids)" "001_a 002_fn 003_c" && eq "$(sql "SELECT count(*) FROM _flux_migrations_incomplete")" 0 &&
+	run 0 "$FLUX" validate "$URI"
+}
+ok "no-transaction failure half-way: Incomplete in status, validate exit 1, re-run clears the mark" t_no_transaction_incomplete
+
+# Wait until the server runs a statement of flux's containing TEXT.
+wait_for_query() {
+	n=0
+	until [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'flux' AND query LIKE '%$1%'")" = 1 ]; do
+		n=$((n + 1)); [ $n -lt 100 ] || { echo "flux never reached $1"; return 1; }
+		sleep 0.1
+	done
+}
+
+t_killed_no_transaction() {
+	newdb; project
+	printf -- '-- flux: no-transaction\nCREATE TABLE k1 (x int);\nSELECT pg_sleep(30);\nCREATE TABLE k2 (x int);\n' > migrations/002_fn.sql
+	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
+	fpid=$!
+	wait_for_query pg_sleep || return 1
+	# flux dies without a word, then its orphaned session goes too.
+	kill -9 $fpid; wait $fpid 2>/dev/null
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'flux'" >/dev/null
+	run 1 "$FLUX" status "$URI" --lock-timeout 10 &&
+	grep -q '^002_fn  *Incomplete' "$WORK/out" && has "$WORK/out" "1 of 3 statements ran" || return 1
+	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('k1') IS NOT NULL, to_regclass('k2') IS NULL")" "t|t"
+}
+ok "flux killed inside a no-transaction migration: the mark says 1 of 3 statements ran" t_killed_no_transaction
+
+t_statement_timeout() {
+	newdb; project
+	printf 'CREATE TABLE slow (x int);\nSELECT pg_sleep(5);\n' > migrations/002_fn.sql
+	run 1 "$FLUX" apply "$URI&options=-c%20statement_timeout%3D300" -y &&
+	has "$WORK/err" "canceling statement due to statement timeout" &&
+	has "$WORK/err" "SQLSTATE: 57014" &&
+	has "$WORK/out" "Applied 1 of 3 migrations; '002_fn' failed and was rolled back" || return 1
+	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('slow') IS NULL")" t
+}
+ok "statement_timeout mid-run: clear error, the migration rolled back, earlier ones kept" t_statement_timeout
+
 t_eight_processes() {
 	newdb; project
 	i=10; while [ $i -lt 40 ]; do printf 'CREATE TABLE t%s (x int);\n' $i > migrations/0${i}_t.sql; i=$((i + 1)); done
@@ -154,11 +209,7 @@ t_killed_connection() {
 	printf 'CREATE TABLE slow (x int);\nSELECT pg_sleep(10);\n' > migrations/002_fn.sql
 	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
 	fpid=$!
-	n=0
-	until [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'flux' AND query LIKE '%pg_sleep%'")" = 1 ]; do
-		n=$((n + 1)); [ $n -lt 100 ] || { echo "flux never reached the migration"; return 1; }
-		sleep 0.1
-	done
+	wait_for_query pg_sleep || return 1
 	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'flux'" >/dev/null
 	wait $fpid
 	rc=$?
