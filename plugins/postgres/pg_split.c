@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pg.h"
 
@@ -19,6 +20,50 @@ static size_t dollar_tag(const char *p, const char *end)
 	return q < end && *q == '$' ? (size_t)(q - p + 1) : 0;
 }
 
+static int word_is(const char *w, size_t n, const char *kw)
+{
+	return strlen(kw) == n && strncasecmp(w, kw, n) == 0;
+}
+
+/* SQL-standard routine bodies (CREATE FUNCTION ... BEGIN ATOMIC ... END)
+ * hold semicolons outside any quotes.  As psql does, a statement that
+ * starts CREATE [OR REPLACE] FUNCTION|PROCEDURE counts BEGIN, CASE and END
+ * outside parentheses, and does not end while inside such a block. */
+struct routine {
+	char head[4];   /* first letters of the statement's first four words */
+	size_t words;
+	int parens;
+	int depth;
+};
+
+static void on_word(struct routine *r, const char *w, size_t n)
+{
+	if (r->words < sizeof(r->head)) {
+		char k = 'x';
+		if (word_is(w, n, "create"))
+			k = 'c';
+		else if (word_is(w, n, "or"))
+			k = 'o';
+		else if (word_is(w, n, "replace"))
+			k = 'r';
+		else if (word_is(w, n, "function") || word_is(w, n, "procedure"))
+			k = 'f';
+		r->head[r->words] = k;
+	}
+	r->words++;
+	int routine = r->head[0] == 'c' &&
+		      (r->head[1] == 'f' ||
+		       (r->head[1] == 'o' && r->head[2] == 'r' && r->head[3] == 'f'));
+	if (!routine || r->parens != 0)
+		return;
+	if (word_is(w, n, "begin"))
+		r->depth++;
+	else if (word_is(w, n, "case") && r->depth > 0)
+		r->depth++;
+	else if (word_is(w, n, "end") && r->depth > 0)
+		r->depth--;
+}
+
 size_t pg_split(const char *sql, size_t len, struct pg_stmt **out)
 {
 	size_t cap = 8, n = 0;
@@ -28,8 +73,9 @@ size_t pg_split(const char *sql, size_t len, struct pg_stmt **out)
 	const char *p = sql, *end = sql + len, *start = sql;
 	int content = 0; /* the statement has more than blanks and comments */
 	const char *first = sql; /* its first such character */
+	struct routine r = {{0}, 0, 0, 0};
 	while (p <= end) {
-		if (p == end || *p == ';') {
+		if (p == end || (*p == ';' && r.depth == 0)) {
 			if (content) {
 				if (n == cap) {
 					cap *= 2;
@@ -50,6 +96,7 @@ size_t pg_split(const char *sql, size_t len, struct pg_stmt **out)
 			p++;
 			start = p;
 			content = 0;
+			memset(&r, 0, sizeof(r));
 			continue;
 		}
 		char c = *p;
@@ -101,6 +148,18 @@ size_t pg_split(const char *sql, size_t len, struct pg_stmt **out)
 				p++;
 			continue;
 		}
+		if (isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80) {
+			const char *w = p;
+			while (p < end && (isalnum((unsigned char)*p) || *p == '_' || *p == '$' ||
+					   (unsigned char)*p >= 0x80))
+				p++;
+			on_word(&r, w, (size_t)(p - w));
+			continue;
+		}
+		if (c == '(')
+			r.parens++;
+		else if (c == ')')
+			r.parens--;
 		if (c == '$' && !(p > sql && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))) {
 			size_t tl = dollar_tag(p, end);
 			if (tl) {

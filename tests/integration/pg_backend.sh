@@ -128,9 +128,10 @@ ok "asyncpg/aiopg/postgres:// URIs, key=value, PG* defaults; passwords never sho
 t_no_transaction() {
 	newdb; project
 	sql "CREATE TABLE big (x int)"
-	printf -- '-- flux: no-transaction\nCREATE INDEX CONCURRENTLY big_x ON big (x);\nVACUUM big;\n' > migrations/002_fn.sql
+	printf -- '-- flux: no-transaction\nCREATE INDEX CONCURRENTLY big_x ON big (x);\nCREATE FUNCTION two() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN true THEN 2 END;\nEND;\nVACUUM big;\n' > migrations/002_fn.sql
 	run 0 "$FLUX" apply "$URI" -y && eq "$(ids)" "001_a 002_fn 003_c" &&
-	eq "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'big_x'")" 1 || return 1
+	eq "$(sql "SELECT count(*) FROM pg_indexes WHERE indexname = 'big_x'")" 1 &&
+	eq "$(sql "SELECT two()")" 2 || return 1
 	newdb; project
 	printf -- '-- flux: no-transaction\nCREATE TABLE n1 (x int);\nCREATE TABLE n2 (x nosuchtype);\nCREATE TABLE n3 (x int);\n' > migrations/002_fn.sql
 	run 1 "$FLUX" apply "$URI" -y &&
@@ -138,7 +139,7 @@ t_no_transaction() {
 	has "$WORK/err" "migrations/002_fn.sql:3:20" || return 1
 	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('n1') IS NOT NULL, to_regclass('n3') IS NULL")" "t|t"
 }
-ok "-- flux: no-transaction: statements one by one; a half-way failure says what ran" t_no_transaction
+ok "-- flux: no-transaction: statements one by one (BEGIN ATOMIC bodies whole); a half-way failure says what ran" t_no_transaction
 
 t_no_transaction_incomplete() {
 	newdb; project

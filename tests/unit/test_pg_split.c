@@ -38,6 +38,27 @@ START_TEST(splits_at_top_level_semicolons)
 }
 END_TEST
 
+START_TEST(keeps_begin_atomic_bodies_whole)
+{
+	const char *w1[] = {
+		"CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT a;\n"
+		"  SELECT CASE WHEN a > 0 THEN 1 ELSE 0 END;\nEND",
+		"CREATE INDEX CONCURRENTLY i ON t (x)"};
+	expect("CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT a;\n"
+	       "  SELECT CASE WHEN a > 0 THEN 1 ELSE 0 END;\nEND;\n"
+	       "CREATE INDEX CONCURRENTLY i ON t (x);\n", 2, w1);
+	const char *w2[] = {"create or replace procedure p() begin atomic insert into t values (1); end",
+			    "VACUUM t"};
+	expect("create or replace procedure p() begin atomic insert into t values (1); end; VACUUM t",
+	       2, w2);
+	/* BEGIN starts a block only in a routine's header, not elsewhere. */
+	const char *w3[] = {"BEGIN", "SELECT 1", "END"};
+	expect("BEGIN; SELECT 1; END;", 3, w3);
+	const char *w4[] = {"CREATE TABLE begin_x (\"end\" int)", "SELECT E'\\'' AS q"};
+	expect("CREATE TABLE begin_x (\"end\" int); SELECT E'\\'' AS q;", 2, w4);
+}
+END_TEST
+
 START_TEST(normalizes_connection_strings)
 {
 	char *s = pg_uri_normalize("postgresql+asyncpg://u:p@h/db");
@@ -62,6 +83,7 @@ int main(void)
 	Suite *s = suite_create("pg_split");
 	TCase *tc = tu_tcase("pg_split");
 	tcase_add_test(tc, splits_at_top_level_semicolons);
+	tcase_add_test(tc, keeps_begin_atomic_bodies_whole);
 	tcase_add_test(tc, normalizes_connection_strings);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
