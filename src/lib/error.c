@@ -133,17 +133,31 @@ void flux_uri_redact(const char *uri, char *out, size_t outsz)
 		if (colon) {
 			flux_buf_append(&b, uri, (size_t)(colon + 1 - uri));
 			flux_buf_append(&b, "****", 4);
-			flux_buf_append(&b, at, strlen(at));
-		} else {
-			flux_buf_append(&b, uri, strlen(uri));
 		}
-		/* A password may also ride in the query string. */
-		char *q = b.data ? strstr(b.data, "password=") : NULL;
-		if (q && (q == b.data || q[-1] == '?' || q[-1] == '&')) {
-			char *v = q + 9;
-			size_t vl = strcspn(v, "&#");
-			memmove(v + 4, v + vl, strlen(v + vl) + 1);
-			memcpy(v, "****", 4);
+		const char *p = colon ? at : uri;
+		const char *qm = strchr(end, '?');
+		if (!qm) {
+			flux_buf_append(&b, p, strlen(p));
+		} else {
+			/* A password may also ride in the query string. */
+			flux_buf_append(&b, p, (size_t)(qm + 1 - p));
+			for (p = qm + 1; *p;) {
+				size_t l = strcspn(p, "&#");
+				if (l >= 9 && strncmp(p, "password=", 9) == 0) {
+					flux_buf_append(&b, p, 9);
+					flux_buf_append(&b, "****", 4);
+				} else {
+					flux_buf_append(&b, p, l);
+				}
+				p += l;
+				if (*p == '&') {
+					flux_buf_append(&b, "&", 1);
+					p++;
+				} else if (*p == '#') {
+					flux_buf_append(&b, p, strlen(p));
+					break;
+				}
+			}
 		}
 	} else {
 		const char *p = uri;

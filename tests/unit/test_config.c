@@ -194,6 +194,11 @@ START_TEST(uri_redaction)
 	ck_assert_str_eq(out, "host=db password=**** user=bob");
 	flux_uri_redact("sqlite:demo.db", out, sizeof(out));
 	ck_assert_str_eq(out, "sqlite:demo.db");
+	/* Shorter than the mask, repeated, and an '@' inside the password. */
+	flux_uri_redact("postgresql:///app?password=ab&host=/tmp&password=c", out, sizeof(out));
+	ck_assert_str_eq(out, "postgresql:///app?password=****&host=/tmp&password=****");
+	flux_uri_redact("postgresql://bob:p@ss@db/app#frag", out, sizeof(out));
+	ck_assert_str_eq(out, "postgresql://bob:****@db/app#frag");
 }
 END_TEST
 
