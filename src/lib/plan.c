@@ -203,6 +203,10 @@ static int run_one(flux_project *p, const flux_migration *m, flux_plan_kind dir,
 	 * directive has since been removed) goes with this step's record. */
 	int stale_mark = FLUX_BACKEND_HAS(p->backend, mark_end) &&
 			 flux_project_incomplete_find(p, st.id);
+	flux_logf(&p->logger, FLUX_LOG_DEBUG, "%s %s (%s, %zu bytes%s%s)",
+		  dir == FLUX_PLAN_APPLY ? "applying" : "undoing", st.id, file, st.len,
+		  flags & FLUX_APPLY_NO_TRANSACTION ? ", no transaction" : "",
+		  stale_mark ? ", ending an old mark" : "");
 	if (flags & FLUX_APPLY_NO_TRANSACTION)
 		rc = no_transaction_step(p, &st, err);
 	else if (FLUX_BACKEND_HAS(p->backend, run_step) && !stale_mark)

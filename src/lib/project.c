@@ -223,11 +223,21 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 	}
 	if (!rc)
 		rc = flux_registry_load(p->registry, info, &p->backend, err);
+	if (!rc)
+		flux_logf(&p->logger, FLUX_LOG_INFO, "backend '%s' from %s (%s:%d)",
+			  flux_backend_info_name(info), flux_backend_info_module(info),
+			  flux_backend_info_manifest(info), flux_backend_info_line(info));
 	/* Read migrations before touching the database: a broken file must
 	 * fail the run with the database untouched. */
 	if (!rc)
 		rc = flux_migrations_read(flux_config_migration_path(p->config),
 					  &p->migrations, err);
+	if (!rc)
+		flux_logf(&p->logger, FLUX_LOG_INFO, "%zu migrations, %zu pre-apply and %zu "
+			  "post-apply in %s", flux_migrations_count(p->migrations, FLUX_STAGE_MAIN),
+			  flux_migrations_count(p->migrations, FLUX_STAGE_PRE),
+			  flux_migrations_count(p->migrations, FLUX_STAGE_POST),
+			  flux_config_migration_path(p->config));
 	if (!rc) {
 		rc = p->backend->create(&p->host, flux_config_backend_options(p->config),
 					p->uri, &p->state, err);
@@ -239,18 +249,30 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 	if (!rc) {
 		rc = p->backend->connect(p->state, err);
 		p->connected = rc == FLUX_OK;
+		if (!rc) {
+			char safe[512];
+			flux_uri_redact(p->uri, safe, sizeof(safe));
+			flux_logf(&p->logger, FLUX_LOG_INFO, "connected to %s", safe);
+		}
 	}
 	if (!rc) {
 		rc = p->backend->lock(p->state, o->lock_timeout, err);
 		p->locked = rc == FLUX_OK;
+		if (!rc)
+			flux_logf(&p->logger, FLUX_LOG_DEBUG, "migration lock taken");
 	}
 	int initialized = 0;
 	if (!rc)
 		rc = p->backend->is_initialized(p->state, &initialized, err);
-	if (!rc && !initialized)
+	if (!rc && !initialized) {
+		flux_logf(&p->logger, FLUX_LOG_INFO, "creating the record table");
 		rc = p->backend->initialize(p->state, err);
+	}
 	if (!rc)
 		rc = flux_project_refresh(p, err);
+	if (!rc)
+		flux_logf(&p->logger, FLUX_LOG_INFO, "%zu migrations applied, %zu incomplete",
+			  p->nrecords, p->nmarks);
 	if (rc) {
 		if (!err->code)
 			err->code = rc;

@@ -117,13 +117,23 @@ t_uri_forms_and_password() {
 	hasnt "$WORK/out" "s3cretpw" && hasnt "$WORK/err" "s3cretpw" || return 1
 	run 0 "$FLUX" apply "host=$PGHOST dbname=$DB user=$PGUSER password=s3cretpw" 1 -y &&
 	hasnt "$WORK/out" "s3cretpw" || return 1
+	# Verbose logs name the connection, never the password.
+	run 0 "$FLUX" -vv status "postgresql://$PGUSER:s3cretpw@/$DB?host=$PGHOST&password=s3cretpw" &&
+	has "$WORK/err" "flux: info: connected to postgresql://$PGUSER:****@/$DB?host=$PGHOST&password=****" &&
+	hasnt "$WORK/err" "s3cretpw" && hasnt "$WORK/out" "s3cretpw" || return 1
+	# A libpq service file, as libpq users keep them.
+	printf '[fluxsvc]\nhost=%s\ndbname=%s\nuser=%s\n' "$PGHOST" "$DB" "$PGUSER" > "$WORK/pg_service.conf"
+	PGSERVICEFILE="$WORK/pg_service.conf" run 0 "$FLUX" status "service=fluxsvc" &&
+	has "$WORK/out" "2 of 3 applied" || return 1
+	PGSERVICEFILE="$WORK/pg_service.conf" PGSERVICE=fluxsvc run 0 "$FLUX" status "postgresql://" &&
+	has "$WORK/out" "2 of 3 applied" || return 1
 	run 0 "$FLUX" status "postgresql+aiopg:///$DB?host=$PGHOST" && has "$WORK/out" "2 of 3 applied" || return 1
 	run 0 "$FLUX" status "postgres:///$DB?host=$PGHOST" && has "$WORK/out" "2 of 3 applied" || return 1
 	PGDATABASE=$DB run 0 "$FLUX" status "postgresql://" && has "$WORK/out" "2 of 3 applied" || return 1
 	run 3 "$FLUX" status "postgresql://nobody:pw123@/nosuchdb?host=$PGHOST" &&
 	has "$WORK/err" "cannot connect to PostgreSQL" && hasnt "$WORK/err" "pw123"
 }
-ok "asyncpg/aiopg/postgres:// URIs, key=value, PG* defaults; passwords never shown" t_uri_forms_and_password
+ok "asyncpg/aiopg/postgres:// URIs, key=value, PG* defaults, service files; passwords never shown" t_uri_forms_and_password
 
 t_no_transaction() {
 	newdb; project
@@ -220,5 +230,22 @@ t_killed_connection() {
 	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('slow') IS NULL")" t
 }
 ok "connection killed mid-migration: clear error, record table says what committed" t_killed_connection
+
+t_killed_server() {
+	newdb; project
+	printf 'CREATE TABLE slow (x int);\nSELECT pg_sleep(20);\n' > migrations/002_fn.sql
+	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
+	fpid=$!
+	wait_for_query pg_sleep || return 1
+	"$FLUX_TEST_SRCDIR/tools/pg-test-server" stop "$PGDIR"
+	wait $fpid
+	rc=$?
+	"$FLUX_TEST_SRCDIR/tools/pg-test-server" restart "$PGDIR" || return 1
+	[ $rc -eq 1 ] || { echo "exit status $rc"; cat "$WORK/err"; return 1; }
+	has "$WORK/err" "migration: 002_fn" &&
+	has "$WORK/err" "the record table shows exactly what committed" || return 1
+	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('slow') IS NULL")" t
+}
+ok "server killed mid-migration: clear error; after restart the record table says what committed" t_killed_server
 
 done_testing
