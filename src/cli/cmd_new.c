@@ -30,6 +30,23 @@ static void help(void)
 	       "  -h, --help      show this help\n");
 }
 
+/* The description as the body of a Python docstring: backslashes and
+ * quotes escaped, so that any text (three quotes, a trailing quote, a
+ * backslash) still makes a valid module that reads back as typed. */
+static char *py_docstring(const char *desc)
+{
+	char *out = malloc(2 * strlen(desc) + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = desc; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
 static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -155,20 +172,40 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 			date, dir);
 		return EXIT_USAGE;
 	}
-	char base[4400], path[4500], text[1024];
+	char base[4400], path[4500];
 	snprintf(base, sizeof(base), "%s/%s_%03d_%s", dir, date, index, slug);
 	int repeatable = pre || post;
 	if (python) {
 		snprintf(path, sizeof(path), "%s.py", base);
-		snprintf(text, sizeof(text),
+		char *doc = py_docstring(desc);
+		size_t tl = (doc ? strlen(doc) : 0) + 128;
+		char *text = doc ? malloc(tl) : NULL;
+		if (!text) {
+			free(doc);
+			fprintf(stderr, "flux: error: out of memory\n");
+			return EXIT_USAGE;
+		}
+		snprintf(text, tl,
 			 "\"\"\"%s\"\"\"\n\n\ndef apply():\n    return \"\"\"\n    \"\"\"\n%s",
-			 desc, repeatable ? ""
+			 doc, repeatable ? ""
 				: "\n\ndef undo():\n    return \"\"\"\n    \"\"\"\n");
-		return write_file(path, text) ? EXIT_USAGE : EXIT_OK;
+		int rc = write_file(path, text) ? EXIT_USAGE : EXIT_OK;
+		free(text);
+		free(doc);
+		return rc;
 	}
 	snprintf(path, sizeof(path), "%s.sql", base);
-	snprintf(text, sizeof(text), "-- %s\n", strpbrk(desc, "\r\n") ? slug : desc);
-	if (write_file(path, text))
+	const char *title = strpbrk(desc, "\r\n") ? slug : desc;
+	size_t tl = strlen(title) + 5;
+	char *text = malloc(tl);
+	if (!text) {
+		fprintf(stderr, "flux: error: out of memory\n");
+		return EXIT_USAGE;
+	}
+	snprintf(text, tl, "-- %s\n", title);
+	int wrc = write_file(path, text);
+	free(text);
+	if (wrc)
 		return EXIT_USAGE;
 	if (repeatable)
 		return EXIT_OK;

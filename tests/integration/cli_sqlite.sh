@@ -51,7 +51,11 @@ t_new() {
 	hasnt "migrations/post-apply/${today}_001_refresh.py" "def undo" || return 1
 	rm "migrations/${today}_002_second.sql" "migrations/${today}_002_second.undo.sql"
 	run 0 "$FLUX" new gap && test -f "migrations/${today}_002_gap.sql" || return 1
-	run 2 "$FLUX" new --pre --post x && has "$WORK/err" "--pre and --post cannot be used together"
+	run 2 "$FLUX" new --pre --post x && has "$WORK/err" "--pre and --post cannot be used together" || return 1
+	# Any description makes a valid Python module whose docstring reads back as typed.
+	desc='say """hi""" C:\path "quoted"'
+	run 0 "$FLUX" new --python "$desc" &&
+	eq "$(python3 -c 'import ast, sys; print(ast.get_docstring(ast.parse(open(sys.argv[1]).read()), clean=False))' migrations/${today}_004_*.py)" "$desc"
 }
 ok "new: YYYYMMDD_NNN_slug, first free index, --sql/--python/--pre/--post" t_new
 
