@@ -135,6 +135,23 @@ t_uri_forms_and_password() {
 }
 ok "asyncpg/aiopg/postgres:// URIs, key=value, PG* defaults, service files; passwords never shown" t_uri_forms_and_password
 
+t_password_auth() {
+	newdb; project
+	# A role that must give a password (scram), in a database it owns.
+	psql -q -c "CREATE ROLE pwuser LOGIN PASSWORD 'pw-s3cret'" -c "CREATE DATABASE pwdb OWNER pwuser" >/dev/null || return 1
+	hba="$PGDIR/data/pg_hba.conf"
+	{ echo "local all pwuser scram-sha-256"; cat "$hba"; } > "$WORK/hba" && cat "$WORK/hba" > "$hba" &&
+	psql -qtA -c "SELECT pg_reload_conf()" >/dev/null || return 1
+	u="postgresql://pwuser@/pwdb?host=$PGHOST"
+	run 3 "$FLUX" status "$u" && has "$WORK/err" "cannot connect to PostgreSQL" || return 1
+	PGPASSWORD=pw-s3cret run 0 "$FLUX" apply "$u" -y && has "$WORK/out" "Applied 3 migrations" || return 1
+	printf '*:*:pwdb:pwuser:pw-s3cret\n' > "$WORK/pgpass" && chmod 600 "$WORK/pgpass" &&
+	PGPASSFILE="$WORK/pgpass" run 0 "$FLUX" status "$u" && has "$WORK/out" "3 of 3 applied" || return 1
+	run 3 "$FLUX" status "postgresql://pwuser:wrong-pw@/pwdb?host=$PGHOST" &&
+	has "$WORK/err" "password authentication failed" && hasnt "$WORK/err" "wrong-pw"
+}
+ok "password authentication: PGPASSWORD and PGPASSFILE work; a wrong password is refused, never shown" t_password_auth
+
 t_no_transaction() {
 	newdb; project
 	sql "CREATE TABLE big (x int)"
