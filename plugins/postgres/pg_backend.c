@@ -539,19 +539,25 @@ static int pg_mark_begin(void *state, const char *id, int direction, flux_error 
 	char *lit = PQescapeLiteral(g->conn, id, strlen(id));
 	if (!lit)
 		return pg_error(g, NULL, err, "quoting the migration id");
-	char sql[1024];
 	/* One simple query, so one implicit transaction: committed before the
 	 * migration's first statement runs. */
-	snprintf(sql, sizeof(sql),
-		 "CREATE TABLE IF NOT EXISTS %s (id text PRIMARY KEY, direction text NOT NULL, "
-		 "started_at timestamp NOT NULL DEFAULT current_timestamp, progress text NOT "
-		 "NULL DEFAULT ''); INSERT INTO %s (id, direction, progress) VALUES (%s, '%s', "
-		 "'started') ON CONFLICT (id) DO UPDATE SET direction = EXCLUDED.direction, "
-		 "started_at = current_timestamp, progress = EXCLUDED.progress",
-		 g->marks_q, g->marks_q, lit,
+	static const char fmt[] =
+		"CREATE TABLE IF NOT EXISTS %s (id text PRIMARY KEY, direction text NOT NULL, "
+		"started_at timestamp NOT NULL DEFAULT current_timestamp, progress text NOT "
+		"NULL DEFAULT ''); INSERT INTO %s (id, direction, progress) VALUES (%s, '%s', "
+		"'started') ON CONFLICT (id) DO UPDATE SET direction = EXCLUDED.direction, "
+		"started_at = current_timestamp, progress = EXCLUDED.progress";
+	size_t n = sizeof(fmt) + 2 * strlen(g->marks_q) + strlen(lit) + 16;
+	char *sql = malloc(n);
+	if (!sql) {
+		PQfreemem(lit);
+		return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	snprintf(sql, n, fmt, g->marks_q, g->marks_q, lit,
 		 direction == FLUX_MARK_ROLLBACK ? "rollback" : "apply");
 	PQfreemem(lit);
 	int rc = exec_ok(g, sql, err, "marking the no-transaction migration as started");
+	free(sql);
 	if (rc)
 		return rc;
 	g->has_marks = 1;

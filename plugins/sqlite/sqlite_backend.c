@@ -50,9 +50,11 @@ static int db_error(struct sq *s, flux_error *err, const char *what)
 	return FLUX_ERR_BACKEND;
 }
 
+/* At most 63 bytes, as in PostgreSQL: the statements built around the
+ * name then fit their fixed buffers. */
 static int valid_table(const char *t)
 {
-	if (!*t)
+	if (!*t || strlen(t) > 63)
 		return 0;
 	for (; *t; t++)
 		if (!(*t == '_' || (*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'z') ||
@@ -89,7 +91,7 @@ static int sq_create(const struct flux_host *host, const struct flux_options *op
 	if (!valid_table(table))
 		return host->error_set(err, FLUX_ERR_CONFIG,
 				       "[backend] migrations_table '%s' must match "
-				       "^[A-Za-z0-9_]+$", table);
+				       "^[A-Za-z0-9_]+$ (at most 63)", table);
 	struct sq *s = calloc(1, sizeof(*s));
 	if (!s)
 		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
