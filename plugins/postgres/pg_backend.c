@@ -105,6 +105,34 @@ static PGresult *exec_params(struct pg *g, const char *sql, int n, const char *c
 	return PQexecParams(g->conn, sql, n, NULL, v, NULL, NULL, 0);
 }
 
+/* Run a command built around one quoted table name (the %s in fmt) with
+ * text parameters; what names it in an error. */
+static int exec_on(struct pg *g, const char *fmt, const char *table_q, int n,
+		   const char *const *v, const char *what, flux_error *err)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql), fmt, table_q);
+	PGresult *res = exec_params(g, sql, n, v);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? FLUX_OK : pg_error(g, res, err, what);
+	PQclear(res);
+	return rc;
+}
+
+/* The rows of a query built around one quoted table name, or NULL with err
+ * filled. */
+static PGresult *rows_of(struct pg *g, const char *fmt, const char *table_q, const char *what,
+			 flux_error *err)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql), fmt, table_q);
+	PGresult *res = PQexec(g->conn, sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	pg_error(g, res, err, what);
+	PQclear(res);
+	return NULL;
+}
+
 static int pg_create(const struct flux_host *host, const struct flux_options *opts,
 		     const char *uri, void **state, flux_error *err)
 {
@@ -349,28 +377,16 @@ static int pg_initialize(void *state, flux_error *err)
 
 static int pg_register(void *state, const char *id, const char *hash, flux_error *err)
 {
-	struct pg *g = state;
-	char sql[256];
-	snprintf(sql, sizeof(sql), "INSERT INTO %s (id, hash) VALUES ($1, $2)", g->table_q);
 	const char *v[] = {id, hash};
-	PGresult *res = exec_params(g, sql, 2, v);
-	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? FLUX_OK
-		 : pg_error(g, res, err, "recording the migration");
-	PQclear(res);
-	return rc;
+	return exec_on(state, "INSERT INTO %s (id, hash) VALUES ($1, $2)",
+		       ((struct pg *)state)->table_q, 2, v, "recording the migration", err);
 }
 
 static int pg_unregister(void *state, const char *id, flux_error *err)
 {
-	struct pg *g = state;
-	char sql[256];
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = $1", g->table_q);
 	const char *v[] = {id};
-	PGresult *res = exec_params(g, sql, 1, v);
-	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? FLUX_OK
-		 : pg_error(g, res, err, "deleting the migration record");
-	PQclear(res);
-	return rc;
+	return exec_on(state, "DELETE FROM %s WHERE id = $1", ((struct pg *)state)->table_q, 1,
+		       v, "deleting the migration record", err);
 }
 
 /* Run text (not NUL-terminated) as one simple query.  prefix_chars is how
@@ -401,14 +417,15 @@ static void note_progress(struct pg *g, const char *fmt, ...)
 {
 	if (!g->mark_id || lost(g))
 		return;
-	char text[FLUX_ERROR_MESSAGE_MAX + 128], sql[256];
+	char text[FLUX_ERROR_MESSAGE_MAX + 128];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	snprintf(sql, sizeof(sql), "UPDATE %s SET progress = $1 WHERE id = $2", g->marks_q);
 	const char *v[] = {text, g->mark_id};
-	PQclear(exec_params(g, sql, 2, v));
+	flux_error ignored;
+	exec_on(g, "UPDATE %s SET progress = $1 WHERE id = $2", g->marks_q, 2, v, NULL,
+		&ignored);
 }
 
 static int apply_statements(struct pg *g, const char *sql, size_t len, flux_error *err)
@@ -515,15 +532,10 @@ static int pg_run_step(void *state, const struct flux_step *step, flux_error *er
 static int pg_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
 {
 	struct pg *g = state;
-	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at::text FROM %s ORDER BY id",
-		 g->table_q);
-	PGresult *res = PQexec(g->conn, sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		int rc = pg_error(g, res, err, "reading applied migrations");
-		PQclear(res);
-		return rc;
-	}
+	PGresult *res = rows_of(g, "SELECT id, hash, applied_at::text FROM %s ORDER BY id",
+				g->table_q, "reading applied migrations", err);
+	if (!res)
+		return err->code;
 	for (int i = 0; i < PQntuples(res); i++)
 		if (fn(ctx, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2))) {
 			PQclear(res);
@@ -574,14 +586,9 @@ static int pg_mark_end(void *state, const char *id, flux_error *err)
 	g->mark_id = NULL;
 	if (!g->has_marks)
 		return FLUX_OK;
-	char sql[256];
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE id = $1", g->marks_q);
 	const char *v[] = {id};
-	PGresult *res = exec_params(g, sql, 1, v);
-	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? FLUX_OK
-		 : pg_error(g, res, err, "clearing the no-transaction migration's mark");
-	PQclear(res);
-	return rc;
+	return exec_on(g, "DELETE FROM %s WHERE id = $1", g->marks_q, 1, v,
+		       "clearing the no-transaction migration's mark", err);
 }
 
 static int pg_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *err)
@@ -589,15 +596,11 @@ static int pg_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *er
 	struct pg *g = state;
 	if (!g->has_marks)
 		return FLUX_OK;
-	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT id, direction, started_at::text, progress FROM %s "
-		 "ORDER BY id", g->marks_q);
-	PGresult *res = PQexec(g->conn, sql);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		int rc = pg_error(g, res, err, "reading the marks of unfinished migrations");
-		PQclear(res);
-		return rc;
-	}
+	PGresult *res = rows_of(g, "SELECT id, direction, started_at::text, progress FROM %s "
+				"ORDER BY id", g->marks_q,
+				"reading the marks of unfinished migrations", err);
+	if (!res)
+		return err->code;
 	for (int i = 0; i < PQntuples(res); i++) {
 		int dir = strcmp(PQgetvalue(res, i, 1), "rollback") ? FLUX_MARK_APPLY
 								    : FLUX_MARK_ROLLBACK;

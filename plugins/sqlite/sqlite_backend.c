@@ -275,51 +275,38 @@ static int sq_initialize(void *state, flux_error *err)
 	return exec_simple(s, sql, err);
 }
 
-static int run_bound(struct sq *s, const char *fmt, const char *a, const char *b,
-		     flux_error *err)
+/* Run one statement built around a double-quoted table name (the one %s
+ * in fmt) with up to three bound texts; what names it in an error. */
+static int exec_bound(struct sq *s, const char *fmt, const char *table, const char *a,
+		      const char *b, const char *c, const char *what, flux_error *err)
 {
 	char sql[512];
-	snprintf(sql, sizeof(sql), fmt, s->table);
+	snprintf(sql, sizeof(sql), fmt, table);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, NULL);
-	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-	if (b)
-		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, "recording the migration");
-	return FLUX_OK;
-}
-
-static int sq_register(void *state, const char *id, const char *hash, flux_error *err)
-{
-	return run_bound(state, "INSERT INTO %s (id, hash) VALUES (?, ?)", id, hash, err);
-}
-
-static int sq_unregister(void *state, const char *id, flux_error *err)
-{
-	return run_bound(state, "DELETE FROM %s WHERE id = ?", id, NULL, err);
-}
-
-/* Run one statement on the marks table with up to three bound texts. */
-static int marks_exec(struct sq *s, const char *fmt, const char *a, const char *b,
-		      const char *c, flux_error *err)
-{
-	char sql[512];
-	snprintf(sql, sizeof(sql), fmt, s->marks);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "marking the no-transaction migration");
+		return db_error(s, err, what);
 	const char *v[] = {a, b, c};
 	for (int i = 0; i < 3 && v[i]; i++)
 		sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s, err, "marking the no-transaction migration");
+		return db_error(s, err, what);
 	return FLUX_OK;
+}
+
+static int sq_register(void *state, const char *id, const char *hash, flux_error *err)
+{
+	struct sq *s = state;
+	return exec_bound(s, "INSERT INTO %s (id, hash) VALUES (?1, ?2)", s->table, id, hash,
+			  NULL, "recording the migration", err);
+}
+
+static int sq_unregister(void *state, const char *id, flux_error *err)
+{
+	struct sq *s = state;
+	return exec_bound(s, "DELETE FROM %s WHERE id = ?1", s->table, id, NULL, NULL,
+			  "recording the migration", err);
 }
 
 /* Best effort: when this fails the mark still says the migration did not
@@ -335,8 +322,8 @@ static void note_progress(struct sq *s, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	flux_error ignored;
-	marks_exec(s, "UPDATE %s SET progress = ?1 WHERE id = ?2", text, s->mark_id, NULL,
-		   &ignored);
+	exec_bound(s, "UPDATE %s SET progress = ?1 WHERE id = ?2", s->marks, text, s->mark_id,
+		   NULL, NULL, &ignored);
 }
 
 /* Statement by statement, so a failure can be placed exactly: SQLite gives
@@ -396,19 +383,24 @@ static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags
 	return FLUX_OK;
 }
 
-static int sq_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
+/* Hand each row's text columns (up to four) of a SELECT built around a
+ * table name to row(); the host's callbacks fail only when out of memory. */
+typedef int (*row_fn)(void *ctx, const char *const *col);
+
+static int each_row(struct sq *s, const char *fmt, const char *table, row_fn row,
+		    void *ctx, flux_error *err)
 {
-	struct sq *s = state;
 	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at FROM %s ORDER BY id", s->table);
+	snprintf(sql, sizeof(sql), fmt, table);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return db_error(s, err, NULL);
-	int rc;
+	int rc, n = sqlite3_column_count(st) < 4 ? sqlite3_column_count(st) : 4;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
-		       (const char *)sqlite3_column_text(st, 1),
-		       (const char *)sqlite3_column_text(st, 2))) {
+		const char *col[4] = {NULL, NULL, NULL, NULL};
+		for (int i = 0; i < n; i++)
+			col[i] = (const char *)sqlite3_column_text(st, i);
+		if (row(ctx, col)) {
 			sqlite3_finalize(st);
 			return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 		}
@@ -417,6 +409,25 @@ static int sq_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_erro
 	if (rc != SQLITE_DONE)
 		return db_error(s, err, NULL);
 	return FLUX_OK;
+}
+
+struct applied_ctx {
+	flux_applied_fn fn;
+	void *ctx;
+};
+
+static int applied_row(void *ctx, const char *const *col)
+{
+	struct applied_ctx *a = ctx;
+	return a->fn(a->ctx, col[0], col[1], col[2]);
+}
+
+static int sq_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
+{
+	struct sq *s = state;
+	struct applied_ctx a = {fn, ctx};
+	return each_row(s, "SELECT id, hash, applied_at FROM %s ORDER BY id", s->table,
+			applied_row, &a, err);
 }
 
 static int sq_mark_begin(void *state, const char *id, int direction, flux_error *err)
@@ -428,11 +439,12 @@ static int sq_mark_begin(void *state, const char *id, int direction, flux_error 
 		 "CURRENT_TIMESTAMP, progress TEXT NOT NULL DEFAULT '')", s->marks);
 	int rc = exec_simple(s, sql, err);
 	if (!rc)
-		rc = marks_exec(s, "INSERT INTO %s (id, direction, progress) VALUES (?1, ?2, "
+		rc = exec_bound(s, "INSERT INTO %s (id, direction, progress) VALUES (?1, ?2, "
 				"'started') ON CONFLICT (id) DO UPDATE SET direction = "
 				"excluded.direction, started_at = CURRENT_TIMESTAMP, progress = "
-				"excluded.progress", id,
-				direction == FLUX_MARK_ROLLBACK ? "rollback" : "apply", NULL, err);
+				"excluded.progress", s->marks, id,
+				direction == FLUX_MARK_ROLLBACK ? "rollback" : "apply", NULL,
+				"marking the no-transaction migration", err);
 	if (rc)
 		return rc;
 	s->has_marks = 1;
@@ -449,7 +461,20 @@ static int sq_mark_end(void *state, const char *id, flux_error *err)
 	s->mark_id = NULL;
 	if (!s->has_marks)
 		return FLUX_OK;
-	return marks_exec(s, "DELETE FROM %s WHERE id = ?1", id, NULL, NULL, err);
+	return exec_bound(s, "DELETE FROM %s WHERE id = ?1", s->marks, id, NULL, NULL,
+			  "clearing the no-transaction migration's mark", err);
+}
+
+struct marks_ctx {
+	flux_mark_fn fn;
+	void *ctx;
+};
+
+static int mark_row(void *ctx, const char *const *col)
+{
+	struct marks_ctx *m = ctx;
+	int dir = col[1] && !strcmp(col[1], "rollback") ? FLUX_MARK_ROLLBACK : FLUX_MARK_APPLY;
+	return m->fn(m->ctx, col[0], dir, col[2], col[3]);
 }
 
 static int sq_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *err)
@@ -457,27 +482,9 @@ static int sq_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *er
 	struct sq *s = state;
 	if (!s->has_marks)
 		return FLUX_OK;
-	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT id, direction, started_at, progress FROM %s "
-		 "ORDER BY id", s->marks);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, NULL);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *dir = (const char *)sqlite3_column_text(st, 1);
-		if (fn(ctx, (const char *)sqlite3_column_text(st, 0),
-		       dir && !strcmp(dir, "rollback") ? FLUX_MARK_ROLLBACK : FLUX_MARK_APPLY,
-		       (const char *)sqlite3_column_text(st, 2),
-		       (const char *)sqlite3_column_text(st, 3))) {
-			sqlite3_finalize(st);
-			return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
-		}
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_error(s, err, NULL);
-	return FLUX_OK;
+	struct marks_ctx m = {fn, ctx};
+	return each_row(s, "SELECT id, direction, started_at, progress FROM %s ORDER BY id",
+			s->marks, mark_row, &m, err);
 }
 
 static const struct flux_backend sqlite_backend = {

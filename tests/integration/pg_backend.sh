@@ -232,36 +232,42 @@ t_eight_processes() {
 }
 ok "8 flux apply processes at once: each migration applied exactly once, all exit 0" t_eight_processes
 
-t_killed_connection() {
-	newdb; project
-	printf 'CREATE TABLE slow (x int);\nSELECT pg_sleep(10);\n' > migrations/002_fn.sql
+# Start `flux apply` in the background with 002_fn sleeping in the server;
+# returns once the server runs the sleep, with flux's pid in $fpid.
+start_sleeping_apply() {
+	printf 'CREATE TABLE slow (x int);\nSELECT pg_sleep(20);\n' > migrations/002_fn.sql
 	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
 	fpid=$!
-	wait_for_query pg_sleep || return 1
-	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'flux'" >/dev/null
-	wait $fpid
-	rc=$?
-	[ $rc -eq 1 ] || { echo "exit status $rc"; cat "$WORK/err"; return 1; }
-	has "$WORK/err" "terminating connection due to administrator command" &&
+	wait_for_query pg_sleep
+}
+
+# flux lost its connection inside 002_fn and exited with status $1: it
+# must be 1 with a clear error, and the record table must hold exactly
+# what committed.
+check_lost_in_002() {
+	[ "$1" -eq 1 ] || { echo "exit status $1"; cat "$WORK/err"; return 1; }
+	has "$WORK/err" "migration: 002_fn" &&
 	has "$WORK/err" "the record table shows exactly what committed" || return 1
 	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('slow') IS NULL")" t
+}
+
+t_killed_connection() {
+	newdb; project
+	start_sleeping_apply || return 1
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'flux'" >/dev/null
+	wait $fpid
+	check_lost_in_002 $? && has "$WORK/err" "terminating connection due to administrator command"
 }
 ok "connection killed mid-migration: clear error, record table says what committed" t_killed_connection
 
 t_killed_server() {
 	newdb; project
-	printf 'CREATE TABLE slow (x int);\nSELECT pg_sleep(20);\n' > migrations/002_fn.sql
-	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
-	fpid=$!
-	wait_for_query pg_sleep || return 1
+	start_sleeping_apply || return 1
 	"$FLUX_TEST_SRCDIR/tools/pg-test-server" stop "$PGDIR"
 	wait $fpid
-	rc=$?
+	st=$?
 	"$FLUX_TEST_SRCDIR/tools/pg-test-server" restart "$PGDIR" || return 1
-	[ $rc -eq 1 ] || { echo "exit status $rc"; cat "$WORK/err"; return 1; }
-	has "$WORK/err" "migration: 002_fn" &&
-	has "$WORK/err" "the record table shows exactly what committed" || return 1
-	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('slow') IS NULL")" t
+	check_lost_in_002 $st
 }
 ok "server killed mid-migration: clear error; after restart the record table says what committed" t_killed_server
 
