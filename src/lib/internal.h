@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <flux/flux.h>
 
+/* Everything declared below is libflux's own: hidden from the shared
+ * library's symbol table, so only include/flux/ is ABI. */
+#pragma GCC visibility push(hidden)
+
 /* A growable byte buffer, always NUL-terminated when data != NULL. */
 typedef struct flux_buf {
 	char *data;
@@ -97,5 +101,7 @@ void flux_hasher_md5_hex(flux_hasher *h, const void *data, size_t len, char out[
 /* FLUX_APPLY_* flags from a directive on the SQL's first line
  * (`-- flux: no-transaction`), in migrations.c. */
 unsigned int flux_sql_directives(const char *sql, size_t len);
+
+#pragma GCC visibility pop
 
 #endif

@@ -5,6 +5,8 @@
 
 #include "internal.h"
 
+#pragma GCC visibility push(hidden)
+
 struct flux_backend_info {
 	char *name;
 	char *module;       /* resolved path */
@@ -25,5 +27,7 @@ int flux_module_load(struct flux_backend_info *info, const struct flux_host *hos
 void flux_module_unload(struct flux_backend_info *info);
 int flux_module_system_init(flux_error *err);
 void flux_module_system_exit(void);
+
+#pragma GCC visibility pop
 
 #endif

@@ -4,6 +4,8 @@
 
 #include "internal.h"
 
+#pragma GCC visibility push(hidden)
+
 typedef enum toml_kind {
 	TOML_STRING,
 	TOML_INTEGER,
@@ -16,5 +18,7 @@ typedef enum toml_kind {
  * fills err with a message naming file:line. */
 int flux_toml_value(const char *raw, const char *file, int line, char **out,
 		    toml_kind *kind, flux_error *err);
+
+#pragma GCC visibility pop
 
 #endif
