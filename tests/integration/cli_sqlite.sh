@@ -248,6 +248,26 @@ t_no_transaction_incomplete() {
 }
 ok "no-transaction migration failing half-way: Incomplete in status, validate exit 1, re-run clears" t_no_transaction_incomplete
 
+t_no_transaction_undo_incomplete() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
+	printf -- '-- flux: no-transaction\nCREATE TABLE undo_ran (x int);\nDROP TABLE missing;\nDROP TABLE b;\n' > migrations/002_b.undo.sql
+	run 1 "$FLUX" rollback "sqlite:$DB" --to 002_b --no-repeatable -y &&
+	has "$WORK/out" "'002_b' ran outside a transaction and stopped half-way" || return 1
+	# 003_c is undone; 002_b stays applied, its undo half done.
+	eq "$(ids)" "001_a 002_b" &&
+	eq "$(q "SELECT count(*) FROM sqlite_master WHERE name IN ('undo_ran', 'b')")" 2 || return 1
+	run 1 "$FLUX" status "sqlite:$DB" && grep -q '^002_b  *Incomplete' "$WORK/out" &&
+	has "$WORK/out" "002_b: rollback started" || return 1
+	run 1 "$FLUX" validate "sqlite:$DB" &&
+	has "$WORK/err" "migration '002_b' stopped half-way while being rolled back" &&
+	has "$WORK/err" "\`flux rollback\` runs it again from its first statement" || return 1
+	printf -- '-- flux: no-transaction\nDROP TABLE IF EXISTS undo_ran;\nDROP TABLE b;\n' > migrations/002_b.undo.sql
+	run 0 "$FLUX" rollback "sqlite:$DB" 1 --no-repeatable -y && eq "$(ids)" "001_a" &&
+	run 0 "$FLUX" validate "sqlite:$DB"
+}
+ok "no-transaction undo failing half-way: still applied, Incomplete (rollback), re-run clears" t_no_transaction_undo_incomplete
+
 t_demo_project() {
 	# distcheck hands us a read-only source tree: make the copy writable.
 	rm -rf "$WORK/demo" && cp -r "$FLUX_TEST_SRCDIR/examples/demo" "$WORK/demo" &&
