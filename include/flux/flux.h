@@ -235,6 +235,11 @@ typedef struct flux_plan flux_plan;
 
 /* The first n unapplied migrations (n < 0: all).  Validates first. */
 int flux_plan_apply(flux_project *p, long n, flux_plan **out, flux_error *err);
+/* The unapplied migrations up to and including to_id (empty when to_id is
+ * applied already): what a test of one migration's effect needs, applying
+ * everything before it, then it.  FLUX_ERR_NOT_FOUND for an unknown id. */
+int flux_plan_apply_to(flux_project *p, const char *to_id, flux_plan **out,
+		       flux_error *err);
 /* The last n applied migrations, newest first (n < 0: all), or with
  * to_id: to_id and everything applied after it.  repeatable: 1 run
  * pre/post-apply around the undo, 0 don't, -1 as flux.toml says. */

@@ -27,6 +27,7 @@ static void apply_help(void)
 	       "to $FLUX_DATABASE_URL.\n"
 	       "\n"
 	       "Options:\n"
+	       "      --to ID                apply the migrations up to and including ID\n"
 	       "  -y, --auto-approve         do not ask for confirmation\n"
 	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
 	       "  -h, --help                 show this help\n");
@@ -102,7 +103,7 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 				return -1;
 			break;
 		case 't':
-			if (!rollback)
+			if (!takes_count)
 				goto bad;
 			ro->to = optarg;
 			break;
@@ -215,7 +216,8 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 	}
 	flux_plan *plan = NULL;
 	int rc = rollback ? flux_plan_rollback(p, ro->n, ro->to, ro->repeatable, &plan, &err)
-			  : flux_plan_apply(p, ro->n, &plan, &err);
+			  : ro->to ? flux_plan_apply_to(p, ro->to, &plan, &err)
+				   : flux_plan_apply(p, ro->n, &plan, &err);
 	if (rc) {
 		cli_print_error(&err);
 		flux_project_close(p);
@@ -223,9 +225,12 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 	}
 	size_t n = flux_plan_count(plan);
 	if (n == 0) {
-		printf(rollback ? "Nothing to undo: no migration is applied.\n"
-				: "Nothing to apply: all %zu migrations are applied.\n",
-		       flux_migrations_count(flux_project_migrations(p), FLUX_STAGE_MAIN));
+		if (!rollback && ro->to)
+			printf("Nothing to apply: '%s' is applied already.\n", ro->to);
+		else
+			printf(rollback ? "Nothing to undo: no migration is applied.\n"
+					: "Nothing to apply: all %zu migrations are applied.\n",
+			       flux_migrations_count(flux_project_migrations(p), FLUX_STAGE_MAIN));
 		flux_plan_free(plan);
 		flux_project_close(p);
 		return EXIT_OK;

@@ -56,6 +56,28 @@ int flux_plan_apply(flux_project *p, long n, flux_plan **out, flux_error *err)
 	return FLUX_OK;
 }
 
+int flux_plan_apply_to(flux_project *p, const char *to_id, flux_plan **out, flux_error *err)
+{
+	*out = NULL;
+	if (!flux_migrations_find(p->migrations, to_id)) {
+		flux_error_set(err, FLUX_ERR_NOT_FOUND, "no migration '%s' in %s", to_id,
+			       flux_config_migration_path(p->config));
+		flux_error_hint(err, "`flux status` lists the migration ids");
+		return FLUX_ERR_NOT_FOUND;
+	}
+	int rc = flux_plan_apply(p, -1, out, err);
+	if (rc)
+		return rc;
+	/* Unapplied migrations sort after every applied one (validated), so the
+	 * plan is in id order and cut where the ids pass to_id. */
+	flux_plan *plan = *out;
+	size_t keep = 0;
+	while (keep < plan->count && strcmp(flux_migration_id(plan->items[keep]), to_id) <= 0)
+		keep++;
+	plan->count = keep;
+	return FLUX_OK;
+}
+
 int flux_plan_rollback(flux_project *p, long n, const char *to_id, int repeatable,
 		       flux_plan **out, flux_error *err)
 {

@@ -81,6 +81,19 @@ t_hash_equals_md5sum() {
 }
 ok "stored hash is md5sum of the SQL (file bytes, or what apply() returned)" t_hash_equals_md5sum
 
+t_apply_to() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" --to 002_b -y && eq "$(ids)" "001_a 002_b" || return 1
+	run 0 "$FLUX" apply "sqlite:$DB" --to 001_a -y &&
+	has "$WORK/out" "Nothing to apply: '001_a' is applied already." || return 1
+	run 2 "$FLUX" apply "sqlite:$DB" --to 009_nope -y &&
+	has "$WORK/err" "no migration '009_nope' in migrations" || return 1
+	run 2 "$FLUX" apply "sqlite:$DB" 1 --to 003_c -y && has "$WORK/err" "give either N or --to" || return 1
+	run 2 "$FLUX" validate "sqlite:$DB" --to 003_c || return 1
+	eq "$(ids)" "001_a 002_b"
+}
+ok "apply --to ID: up to and including ID; applied, unknown and N-with---to cases" t_apply_to
+
 t_no_terminal() {
 	fresh
 	run 5 "$FLUX" apply "sqlite:$DB" && has "$WORK/err" "standard input is not a terminal" &&

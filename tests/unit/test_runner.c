@@ -91,6 +91,43 @@ START_TEST(apply_n_then_all_then_rollback)
 }
 END_TEST
 
+/* What libflux offers tests of migrations: bring a database to just before
+ * a migration, put data in, apply that migration, look at the data. */
+START_TEST(testing_one_migration_on_its_data)
+{
+	project("sqlite", NULL);
+	tu_write(proj, "migrations/002_b.sql", "ALTER TABLE a ADD COLUMN doubled int;\n"
+		 "UPDATE a SET doubled = 2 * x;\n");
+	tu_write(proj, "migrations/002_b.undo.sql", "ALTER TABLE a DROP COLUMN doubled;\n");
+	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_error err;
+	flux_plan *plan;
+	ck_assert_int_eq(flux_plan_apply_to(p, "001_a", &plan, &err), FLUX_OK);
+	ck_assert_uint_eq(flux_plan_count(plan), 1);
+	ck_assert_int_eq(flux_plan_execute(p, plan, NULL, NULL, &err), FLUX_OK);
+	flux_plan_free(plan);
+	char cmd[8300];
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s/db.sqlite' 'INSERT INTO a VALUES (21)'", proj);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(flux_plan_apply_to(p, "002_b", &plan, &err), FLUX_OK);
+	ck_assert_uint_eq(flux_plan_count(plan), 1);
+	ck_assert_str_eq(flux_migration_id(flux_plan_get(plan, 0)), "002_b");
+	ck_assert_int_eq(flux_plan_execute(p, plan, NULL, NULL, &err), FLUX_OK);
+	flux_plan_free(plan);
+	snprintf(cmd, sizeof(cmd), "test \"$(sqlite3 '%s/db.sqlite' 'SELECT doubled FROM a')\" "
+		 "= 42", proj);
+	ck_assert_msg(system(cmd) == 0, "002_b did not double the data");
+	/* Already applied: nothing to do; unknown: refused. */
+	ck_assert_int_eq(flux_plan_apply_to(p, "001_a", &plan, &err), FLUX_OK);
+	ck_assert_uint_eq(flux_plan_count(plan), 0);
+	flux_plan_free(plan);
+	ck_assert_int_eq(flux_plan_apply_to(p, "004_nope", &plan, &err), FLUX_ERR_NOT_FOUND);
+	ck_assert_ptr_null(plan);
+	ck_assert_ptr_nonnull(strstr(err.message, "no migration '004_nope'"));
+	flux_project_close(p);
+}
+END_TEST
+
 START_TEST(failure_rolls_back_and_locates)
 {
 	project("sqlite", NULL);
@@ -209,6 +246,7 @@ int main(void)
 	TCase *tc = tu_tcase("runner");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, apply_n_then_all_then_rollback);
+	tcase_add_test(tc, testing_one_migration_on_its_data);
 	tcase_add_test(tc, failure_rolls_back_and_locates);
 	tcase_add_test(tc, corruption_is_detected);
 	tcase_add_test(tc, third_party_module_end_to_end);
