@@ -111,6 +111,19 @@ t_error_position() {
 }
 ok "a failing migration: SQLSTATE, file:line:column, rolled back, post-apply ran" t_error_position
 
+t_error_detail_hint() {
+	newdb; project
+	printf 'CREATE TABLE u (x int UNIQUE);\nINSERT INTO u VALUES (1), (1);\n' > migrations/002_fn.sql
+	run 1 "$FLUX" apply "$URI" -y &&
+	has "$WORK/err" "flux: error: duplicate key value violates unique constraint \"u_x_key\"" &&
+	has "$WORK/err" "  SQLSTATE: 23505" && has "$WORK/err" "  detail: Key (x)=(1) already exists." || return 1
+	printf 'SELECT no_such_fn(1);\n' > migrations/002_fn.sql
+	run 1 "$FLUX" apply "$URI" -y &&
+	has "$WORK/err" "  --> migrations/002_fn.sql:1:8" &&
+	has "$WORK/err" "  hint: No function matches the given name and argument types."
+}
+ok "the server's DETAIL and HINT are printed with the error" t_error_detail_hint
+
 t_uri_forms_and_password() {
 	newdb; project
 	run 0 "$FLUX" apply "postgresql+asyncpg://$PGUSER:s3cretpw@/$DB?host=$PGHOST" 1 -y &&

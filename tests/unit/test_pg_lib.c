@@ -239,6 +239,33 @@ START_TEST(error_record_locates_the_failure)
 }
 END_TEST
 
+START_TEST(server_detail_and_hint_reach_the_error_record)
+{
+	newdb();
+	project(NULL);
+	tu_write(proj, "migrations/002_fn.sql", "CREATE TABLE u (x int UNIQUE);\n"
+		 "INSERT INTO u VALUES (1), (1);\n");
+	flux_project *p = open_ok();
+	flux_error err;
+	ck_assert_int_eq(run(p, FLUX_PLAN_APPLY, -1, &err), FLUX_ERR_MIGRATION);
+	ck_assert_str_eq(err.sqlstate, "23505");
+	ck_assert_str_eq(err.detail, "Key (x)=(1) already exists.");
+	ck_assert_int_eq(err.line, 0); /* the server names no position here */
+	flux_project_close(p);
+	tu_write(proj, "migrations/002_fn.sql", "SELECT 1;\nSELECT no_such_fn(1);\n");
+	p = open_ok();
+	ck_assert_int_eq(run(p, FLUX_PLAN_APPLY, -1, &err), FLUX_ERR_MIGRATION);
+	ck_assert_str_eq(err.sqlstate, "42883");
+	ck_assert_str_eq(err.message, "function no_such_fn(integer) does not exist");
+	ck_assert_str_eq(err.hint, "No function matches the given name and argument types. "
+			 "You might need to add explicit type casts.");
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_int_eq(err.column, 8);
+	ck_assert_str_eq(err.line_text, "SELECT no_such_fn(1);");
+	flux_project_close(p);
+}
+END_TEST
+
 START_TEST(python_tool_records_continued)
 {
 	newdb();
@@ -422,6 +449,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, apply_records_hashes_and_rollback);
 	tcase_add_test(tc, error_record_locates_the_failure);
+	tcase_add_test(tc, server_detail_and_hint_reach_the_error_record);
 	tcase_add_test(tc, python_tool_records_continued);
 	tcase_add_test(tc, custom_schema_table_and_lock);
 	tcase_add_test(tc, no_transaction_half_way_leaves_a_mark);
