@@ -5,6 +5,7 @@
  * end to end through a module that is not SQLite.  SQL containing the word
  * FAIL fails at that word's position.  The failure variants are the same
  * file compiled with one defect each (see Makefile.am). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,11 +132,17 @@ static int tb_mark_begin(void *state, const char *id, int direction, flux_error 
 static const struct flux_backend backend = {
 #ifdef TB_WRONG_ABI
 	.abi_version = (99u << 16) | 3u,
+#elif defined(TB_ABI_1_0)
+	.abi_version = 1u << 16,
 #else
 	.abi_version = FLUX_BACKEND_ABI_VERSION,
 #endif
 #ifdef TB_SMALL_STRUCT
 	.size = 16,
+#elif defined(TB_ABI_1_0)
+	/* Built for ABI 1.0: the struct ended after run_step.  What follows is
+	 * poison the host must never read. */
+	.size = offsetof(struct flux_backend, mark_begin),
 #else
 	.size = sizeof(struct flux_backend),
 #endif
@@ -161,6 +168,11 @@ static const struct flux_backend backend = {
 #ifdef TB_PARTIAL_MARKS
 	/* One of the three mark operations without the other two. */
 	.mark_begin = tb_mark_begin,
+#endif
+#ifdef TB_ABI_1_0
+	.mark_begin = (int (*)(void *, const char *, int, flux_error *))1,
+	.mark_end = (int (*)(void *, const char *, flux_error *))1,
+	.list_marks = (int (*)(void *, flux_mark_fn, void *, flux_error *))1,
 #endif
 };
 
