@@ -2,8 +2,9 @@
 # Run by `make installcheck` (and so by `make distcheck`) against the
 # installed tree: what a distribution's users and third-party backend
 # packages do with it.
-#   1. build a backend out of tree with only `pkg-config flux-backend`,
-#      give it a manifest of its own and use it through the installed flux;
+#   1. build examples/backend-skeleton out of tree with only `pkg-config
+#      flux-backend`, install it to a manifest directory of its own and
+#      apply, roll back and show a project through the installed flux;
 #   2. build a program against `pkg-config libflux`;
 #   3. apply a project with the installed SQLite backend, found through the
 #      system manifest directory alone.
@@ -16,22 +17,36 @@ export PKG_CONFIG_PATH=$pcdir
 unset FLUX_BACKEND_PATH
 fail() { echo "installcheck: $*" >&2; exit 1; }
 
-# 1. A third-party backend.
-$cc -shared -fPIC $(pkg-config --cflags flux-backend) -o "$work/third.so" \
-	"$srcdir/tests/plugins/test_backend.c" -Wl,--no-undefined ||
-	fail "cannot build a backend with pkg-config flux-backend"
-mkdir "$work/manifests"
-printf '[flux.backend]\ntest-good = third.so:test_good_backend\n' > "$work/manifests/third.ini"
-cp "$work/third.so" "$work/manifests/"
+# 1. A third-party backend: examples/backend-skeleton, built and installed
+#    with its own Makefile, used through a manifest directory of its own.
+cp -r "$srcdir/examples/backend-skeleton" "$work/skel" && chmod -R u+w "$work/skel"
+make -s -C "$work/skel" CC="$cc" install MODDIR="$work/modules" BACKENDDIR="$work/manifests" ||
+	fail "cannot build and install examples/backend-skeleton with pkg-config flux-backend"
 "$bindir/flux" --backend-path "$work/manifests" backends --check > "$work/out" ||
-	fail "flux backends --check refused the third-party backend: $(cat "$work/out")"
-grep -q "test-good" "$work/out" || fail "test-good not listed"
+	fail "flux backends --check refused the journal backend: $(cat "$work/out")"
+grep -q "journal" "$work/out" || fail "journal not listed"
 mkdir -p "$work/proj/migrations" && cd "$work/proj"
-printf '[flux]\nbackend = "test-good"\nmigration_directory = "migrations"\n' > flux.toml
-printf 'SELECT 1;\n' > migrations/001_one.sql
-"$bindir/flux" --backend-path "$work/manifests" apply "test:$work/records.txt" -y >/dev/null ||
-	fail "apply through the third-party backend failed"
-grep -q '^001_one ' "$work/records.txt" || fail "the third-party backend recorded nothing"
+printf '[flux]\nbackend = "journal"\nmigration_directory = "migrations"\n\n[backend]\njournal_file = "deploy.sql"\n' > flux.toml
+printf 'CREATE TABLE one (x int);\n' > migrations/001_one.sql
+printf 'DROP TABLE one;\n' > migrations/001_one.undo.sql
+printf 'CREATE TABLE two (x int);\n' > migrations/002_two.sql
+# Like a database, the journal directory must exist: a clear error first.
+if "$bindir/flux" --backend-path "$work/manifests" apply "journal:$work/out.d" -y >/dev/null 2>"$work/err" ||
+	! grep -q "cannot open $work/out.d/lock: No such file or directory" "$work/err"; then
+	fail "a missing journal directory: $(cat "$work/err")"
+fi
+mkdir "$work/out.d"
+"$bindir/flux" --backend-path "$work/manifests" apply "journal:$work/out.d" 1 -y >/dev/null ||
+	fail "apply through the journal backend failed"
+"$bindir/flux" --backend-path "$work/manifests" rollback "journal:$work/out.d" -y >/dev/null ||
+	fail "rollback through the journal backend failed"
+[ "$(cat "$work/out.d/deploy.sql")" = "$(printf 'CREATE TABLE one (x int);\nDROP TABLE one;')" ] ||
+	fail "journal holds: $(cat "$work/out.d/deploy.sql")"
+[ ! -s "$work/out.d/records" ] || fail "records left after rollback: $(cat "$work/out.d/records")"
+"$bindir/flux" --backend-path "$work/manifests" apply "journal:$work/out.d" -y >/dev/null &&
+"$bindir/flux" --backend-path "$work/manifests" status "journal:$work/out.d" |
+	grep -q '^002_two  *Applied' || fail "status through the journal backend"
+rm migrations/002_two.sql
 
 # 2. A program using libflux.
 printf '#include <stdio.h>\n#include <flux/flux.h>\nint main(void) { char h[33]; flux_md5_hex("", 0, h); printf("%%s %%s\\n", flux_version(), h); return 0; }\n' > "$work/use.c"
