@@ -1,6 +1,7 @@
 /* Opening a project: config, backend, connection, lock, records; and the
  * validation that guards every apply and rollback. */
 #include <config.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,6 +184,85 @@ static void warn_unused_options(flux_project *p)
 				  flux_options_key(o, i), flux_config_backend(p->config));
 }
 
+/* Registry, manifest entry, module: the backend named in flux.toml. */
+static int load_backend(flux_project *p, const flux_open_options *o, flux_error *err)
+{
+	int rc = flux_registry_open(o->backend_path, &p->registry, err);
+	if (rc)
+		return rc;
+	const char *name = flux_config_backend(p->config);
+	const flux_backend_info *info = flux_registry_find(p->registry, name);
+	if (!info) {
+		flux_error_set(err, FLUX_ERR_PLUGIN, "Backend '%s' is not installed", name);
+		flux_error_hint(err, "`flux backends` lists the installed backends");
+		return FLUX_ERR_PLUGIN;
+	}
+	rc = flux_registry_load(p->registry, info, &p->backend, err);
+	if (!rc)
+		flux_logf(&p->logger, FLUX_LOG_INFO, "backend '%s' from %s (%s:%d)",
+			  flux_backend_info_name(info), flux_backend_info_module(info),
+			  flux_backend_info_manifest(info), flux_backend_info_line(info));
+	return rc;
+}
+
+/* The backend's state from [backend] and the URI, and its connection:
+ * nothing that changes the database. */
+static int connect_backend(flux_project *p, flux_error *err)
+{
+	int rc = p->backend->create(&p->host, flux_config_backend_options(p->config), p->uri,
+				    &p->state, err);
+	if (rc) {
+		p->state = NULL;
+		return rc;
+	}
+	warn_unused_options(p);
+	rc = p->backend->connect(p->state, err);
+	p->connected = rc == FLUX_OK;
+	if (!rc) {
+		char safe[512];
+		flux_uri_redact(p->uri, safe, sizeof(safe));
+		flux_logf(&p->logger, FLUX_LOG_INFO, "connected to %s", safe);
+	}
+	return rc;
+}
+
+/* The lock, the record table (created when missing), the records. */
+static int lock_and_read_records(flux_project *p, const flux_open_options *o,
+				 flux_error *err)
+{
+	int rc = p->backend->lock(p->state, o->lock_timeout, err);
+	p->locked = rc == FLUX_OK;
+	if (rc)
+		return rc;
+	flux_logf(&p->logger, FLUX_LOG_DEBUG, "migration lock taken");
+	int initialized = 0;
+	rc = p->backend->is_initialized(p->state, &initialized, err);
+	if (!rc && !initialized) {
+		flux_logf(&p->logger, FLUX_LOG_INFO, "creating the record table");
+		rc = p->backend->initialize(p->state, err);
+	}
+	if (!rc)
+		rc = flux_project_refresh(p, err);
+	if (!rc)
+		flux_logf(&p->logger, FLUX_LOG_INFO, "%zu migrations applied, %zu incomplete",
+			  p->nrecords, p->nmarks);
+	return rc;
+}
+
+struct read_job {
+	const char *dir;
+	flux_migrations *set;
+	flux_error err;
+	int rc;
+};
+
+static void *read_migrations(void *arg)
+{
+	struct read_job *j = arg;
+	j->rc = flux_migrations_read(j->dir, &j->set, &j->err);
+	return NULL;
+}
+
 int flux_project_open(const flux_open_options *o, flux_project **out, flux_error *err)
 {
 	flux_error_clear(err);
@@ -205,74 +285,44 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 		rc = flux_config_load(o->config_path, &p->owned_config, err);
 		p->config = p->owned_config;
 	}
-	if (!rc && o->log_level <= 0) {
+	if (rc) {
+		flux_project_close(p);
+		return rc;
+	}
+	if (o->log_level <= 0) {
 		const char *name = flux_config_log_level(p->config);
 		p->logger.level = name ? flux_log_level_parse(name) : FLUX_LOG_WARNING;
 	}
-	if (!rc)
-		rc = flux_registry_open(o->backend_path, &p->registry, err);
-	const flux_backend_info *info = NULL;
-	if (!rc) {
-		const char *name = flux_config_backend(p->config);
-		info = flux_registry_find(p->registry, name);
-		if (!info) {
-			rc = flux_error_set(err, FLUX_ERR_PLUGIN, "Backend '%s' is not installed",
-					    name);
-			flux_error_hint(err, "`flux backends` lists the installed backends");
-		}
+	/* The migration files are read and hashed in a second thread while the
+	 * backend module loads and connects; on a large directory each takes
+	 * about as long as the other.  Nothing touches the database before
+	 * both are done and the files are known to be good: a broken file
+	 * fails the run with the database untouched. */
+	struct read_job job = {.dir = flux_config_migration_path(p->config)};
+	pthread_t reader;
+	int threaded = pthread_create(&reader, NULL, read_migrations, &job) == 0;
+	if (!threaded)
+		read_migrations(&job);
+	rc = load_backend(p, o, err);
+	int loaded = rc == FLUX_OK;
+	if (loaded)
+		rc = connect_backend(p, err);
+	if (threaded)
+		pthread_join(reader, NULL);
+	p->migrations = job.set;
+	/* Errors in the order the steps would run one by one: the backend
+	 * module, then the files, then the URI and the connection. */
+	if (loaded && job.rc) {
+		*err = job.err;
+		rc = job.rc;
 	}
-	if (!rc)
-		rc = flux_registry_load(p->registry, info, &p->backend, err);
-	if (!rc)
-		flux_logf(&p->logger, FLUX_LOG_INFO, "backend '%s' from %s (%s:%d)",
-			  flux_backend_info_name(info), flux_backend_info_module(info),
-			  flux_backend_info_manifest(info), flux_backend_info_line(info));
-	/* Read migrations before touching the database: a broken file must
-	 * fail the run with the database untouched. */
-	if (!rc)
-		rc = flux_migrations_read(flux_config_migration_path(p->config),
-					  &p->migrations, err);
 	if (!rc)
 		flux_logf(&p->logger, FLUX_LOG_INFO, "%zu migrations, %zu pre-apply and %zu "
 			  "post-apply in %s", flux_migrations_count(p->migrations, FLUX_STAGE_MAIN),
 			  flux_migrations_count(p->migrations, FLUX_STAGE_PRE),
-			  flux_migrations_count(p->migrations, FLUX_STAGE_POST),
-			  flux_config_migration_path(p->config));
-	if (!rc) {
-		rc = p->backend->create(&p->host, flux_config_backend_options(p->config),
-					p->uri, &p->state, err);
-		if (rc)
-			p->state = NULL;
-		else
-			warn_unused_options(p);
-	}
-	if (!rc) {
-		rc = p->backend->connect(p->state, err);
-		p->connected = rc == FLUX_OK;
-		if (!rc) {
-			char safe[512];
-			flux_uri_redact(p->uri, safe, sizeof(safe));
-			flux_logf(&p->logger, FLUX_LOG_INFO, "connected to %s", safe);
-		}
-	}
-	if (!rc) {
-		rc = p->backend->lock(p->state, o->lock_timeout, err);
-		p->locked = rc == FLUX_OK;
-		if (!rc)
-			flux_logf(&p->logger, FLUX_LOG_DEBUG, "migration lock taken");
-	}
-	int initialized = 0;
+			  flux_migrations_count(p->migrations, FLUX_STAGE_POST), job.dir);
 	if (!rc)
-		rc = p->backend->is_initialized(p->state, &initialized, err);
-	if (!rc && !initialized) {
-		flux_logf(&p->logger, FLUX_LOG_INFO, "creating the record table");
-		rc = p->backend->initialize(p->state, err);
-	}
-	if (!rc)
-		rc = flux_project_refresh(p, err);
-	if (!rc)
-		flux_logf(&p->logger, FLUX_LOG_INFO, "%zu migrations applied, %zu incomplete",
-			  p->nrecords, p->nmarks);
+		rc = lock_and_read_records(p, o, err);
 	if (rc) {
 		if (!err->code)
 			err->code = rc;

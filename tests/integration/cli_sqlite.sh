@@ -188,6 +188,15 @@ t_bad_config_changes_nothing() {
 	printf 'def apply(:\n' > migrations/003_c.py
 	run 2 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/err" "migrations/003_c.py: cannot load Python migration" &&
 	has "$WORK/err" "SyntaxError" || return 1
+	# Files are read while the backend connects; errors still come in the
+	# order of the steps: backend module, then files, then URI/connection.
+	run 2 "$FLUX" apply "sqlite://host/x.db" -y && has "$WORK/err" "003_c.py: cannot load" &&
+	hasnt "$WORK/err" "unsupported SQLite URI" || return 1
+	run 2 "$FLUX" apply "sqlite:$WORK/no/such/dir/x.db" -y && has "$WORK/err" "003_c.py: cannot load" || return 1
+	sed -i 's/backend = "sqlite"/backend = "cooldb"/' flux.toml
+	run 3 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/err" "Backend 'cooldb' is not installed" &&
+	hasnt "$WORK/err" "003_c.py" || return 1
+	printf "$fresh_toml" > flux.toml
 	rm migrations/003_c.py
 	run 2 "$FLUX" apply "sqlite://host/x.db" -y && has "$WORK/err" "unsupported SQLite URI" || return 1
 	eq "$(sqlite3 "$DB" .dump | md5sum)" "$before"
