@@ -211,6 +211,12 @@ struct flux_backend {
 	int (*list_marks)(void *state, flux_mark_fn fn, void *ctx, flux_error *err);
 };
 
+/* Whether a module's struct has an optional operation: the struct the
+ * module was built with reaches the field, and the field is set. */
+#define FLUX_BACKEND_HAS(b, field) \
+	((b)->size >= offsetof(struct flux_backend, field) + sizeof((b)->field) && \
+	 (b)->field != NULL)
+
 /* The smallest struct flux_backend the host accepts: up to list_applied. */
 #define FLUX_BACKEND_MIN_SIZE \
 	(offsetof(struct flux_backend, list_applied) + sizeof(void (*)(void)))

@@ -70,6 +70,10 @@ int cmd_backends(struct cli *cli, int argc, char **argv)
 		if (b) {
 			printf("    abi       %u.%u\n", FLUX_ABI_MAJOR_OF(b->abi_version),
 			       FLUX_ABI_MINOR_OF(b->abi_version));
+			int step = FLUX_BACKEND_HAS(b, run_step);
+			int marks = FLUX_BACKEND_HAS(b, list_marks);
+			printf("    optional  %s%s%s\n", step ? "run_step" : "",
+			       step && marks ? ", " : "", marks ? "marks" : !step ? "none" : "");
 			if (strcmp(b->name, flux_backend_info_name(info)) != 0)
 				printf("    provides  '%s' (the module's own name)\n", b->name);
 		}

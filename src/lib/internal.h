@@ -67,10 +67,6 @@ const struct flux_host *flux_host_table(void);
 void flux_logf(const struct flux_logger *lg, int level, const char *fmt, ...)
 	FLUX_PRINTF(3, 4);
 
-/* Whether a module's struct flux_backend has an optional field. */
-#define FLUX_BACKEND_HAS(b, field) \
-	((b)->size >= offsetof(struct flux_backend, field) + sizeof((b)->field) && \
-	 (b)->field != NULL)
 
 /* Running helper programs (spawn.c): argv[0] is searched in PATH when it
  * has no slash.  Captures stdout and stderr; *status is the exit status,

@@ -8,7 +8,10 @@ t_backends_lists_build_tree() {
 	has "$WORK/out" "postgres  PostgreSQL over libpq" &&
 	has "$WORK/out" "test-good  test backend" &&
 	has "$WORK/out" "abi       1.1" &&
-	has "$WORK/out" "manifest  $FLUX_BACKEND_PATH/builtin.ini:3"
+	has "$WORK/out" "manifest  $FLUX_BACKEND_PATH/builtin.ini:3" || return 1
+	# Which optional operations each module has, after its manifest line.
+	eq "$(grep -E '^  [a-z-]+  |optional' "$WORK/out" | sed 's/  */ /g' | cut -d' ' -f2-4 | tr '\n' '|')" \
+	   "sqlite SQLite database|optional marks|postgres PostgreSQL over|optional run_step, marks|test-good test backend|optional none|"
 }
 ok "flux backends --check lists the build tree's backends" t_backends_lists_build_tree
 
