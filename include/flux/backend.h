@@ -209,6 +209,15 @@ struct flux_backend {
 	int (*mark_begin)(void *state, const char *id, int direction, flux_error *err);
 	int (*mark_end)(void *state, const char *id, flux_error *err);
 	int (*list_marks)(void *state, flux_mark_fn fn, void *ctx, flux_error *err);
+
+	/* --- optional, ABI 1.1: stopping a run (Ctrl-C) ---
+	 * Ask the database to stop what this connection runs now, so that the
+	 * operation in progress fails and its transaction rolls back.  Called
+	 * from a signal handler (or another thread) while another operation
+	 * runs, so it must be async-signal-safe: libpq's PQcancel() and
+	 * sqlite3_interrupt() are.  Without it, the host stops only between
+	 * migrations. */
+	void (*cancel)(void *state);
 };
 
 /* Whether a module's struct has an optional operation: the struct the

@@ -273,6 +273,13 @@ typedef void (*flux_progress_fn)(void *ctx, const flux_event *ev);
 int flux_plan_execute(flux_project *p, const flux_plan *plan,
 		      flux_progress_fn progress, void *ctx, flux_error *err);
 
+/* Stop a running flux_plan_execute() from a signal handler or another
+ * thread: the backend is asked to cancel what runs now (that migration
+ * fails and rolls back; see backend.h), nothing more starts (post-apply
+ * included), and execute returns FLUX_ERR_CANCELLED naming the migration.
+ * Async-signal-safe.  A later execute on the same project is refused. */
+void flux_project_cancel(flux_project *p);
+
 /* ---- errors ----------------------------------------------------------- */
 
 void flux_error_clear(flux_error *err);

@@ -20,7 +20,8 @@ typedef enum flux_status {
 	FLUX_ERR_NOT_FOUND = 11,  /* no such backend, migration id, ... */
 	FLUX_ERR_UNSUPPORTED = 12,/* the backend lacks an optional operation */
 	FLUX_ERR_CONNECTION = 13, /* the connection was lost while working */
-	FLUX_ERR_INCOMPLETE = 14  /* a no-transaction migration stopped half-way */
+	FLUX_ERR_INCOMPLETE = 14, /* a no-transaction migration stopped half-way */
+	FLUX_ERR_CANCELLED = 15   /* flux_project_cancel() stopped the run */
 } flux_status;
 
 #endif

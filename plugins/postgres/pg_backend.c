@@ -28,6 +28,7 @@ struct pg {
 	const char *table;
 	long long lock_id;
 	PGconn *conn;
+	PGcancel *cancel;  /* for pg_cancel(), from a signal handler */
 	char marks[64];    /* the marks table's name, and quoted with schema */
 	char *marks_q;
 	int has_marks;     /* the marks table exists */
@@ -199,6 +200,8 @@ static int pg_create(const struct flux_host *host, const struct flux_options *op
 static void pg_destroy(void *state)
 {
 	struct pg *g = state;
+	if (g->cancel)
+		PQfreeCancel(g->cancel);
 	if (g->conn)
 		PQfinish(g->conn);
 	free(g->conninfo);
@@ -235,12 +238,16 @@ static int pg_connect(void *state, flux_error *err)
 	}
 	/* NOTICEs (e.g. "schema already exists, skipping") are not ours to print. */
 	PQsetNoticeReceiver(g->conn, quiet, NULL);
+	g->cancel = PQgetCancel(g->conn);
 	return FLUX_OK;
 }
 
 static int pg_disconnect(void *state, flux_error *err)
 {
 	struct pg *g = state;
+	if (g->cancel)
+		PQfreeCancel(g->cancel);
+	g->cancel = NULL;
 	if (g->conn)
 		PQfinish(g->conn);
 	g->conn = NULL;
@@ -614,6 +621,17 @@ static int pg_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *er
 	return FLUX_OK;
 }
 
+/* libpq documents PQcancel() as safe to call from a signal handler: it
+ * opens a connection of its own and asks the server to cancel the query
+ * this connection runs; that query then fails with SQLSTATE 57014. */
+static void pg_cancel(void *state)
+{
+	struct pg *g = state;
+	char errbuf[256];
+	if (g->cancel)
+		PQcancel(g->cancel, errbuf, sizeof(errbuf));
+}
+
 static const struct flux_backend postgres_backend = {
 	FLUX_BACKEND_HEADER_INIT,
 	.name = "postgres",
@@ -637,6 +655,7 @@ static const struct flux_backend postgres_backend = {
 	.mark_begin = pg_mark_begin,
 	.mark_end = pg_mark_end,
 	.list_marks = pg_list_marks,
+	.cancel = pg_cancel,
 };
 
 FLUX_BACKEND_EXPORT const struct flux_backend *flux_postgres_backend(const struct flux_host *host);

@@ -487,6 +487,16 @@ static int sq_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *er
 			s->marks, mark_row, &m, err);
 }
 
+/* sqlite3_interrupt() only sets a flag the running statement checks (the
+ * sqlite3 shell calls it from its SIGINT handler); the statement fails
+ * with SQLITE_INTERRUPT and the transaction rolls back. */
+static void sq_cancel(void *state)
+{
+	struct sq *s = state;
+	if (s->db)
+		sqlite3_interrupt(s->db);
+}
+
 static const struct flux_backend sqlite_backend = {
 	FLUX_BACKEND_HEADER_INIT,
 	.name = "sqlite",
@@ -509,6 +519,7 @@ static const struct flux_backend sqlite_backend = {
 	.mark_begin = sq_mark_begin,
 	.mark_end = sq_mark_end,
 	.list_marks = sq_list_marks,
+	.cancel = sq_cancel,
 };
 
 FLUX_BACKEND_EXPORT const struct flux_backend *flux_sqlite_backend(const struct flux_host *host);

@@ -43,4 +43,9 @@ long cli_count(const char *s);
 /* Parse --lock-timeout SECONDS (non-negative); -1 after a usage message. */
 double cli_seconds(const char *cmd, const char *s);
 
+/* interrupt.c: SIGINT and SIGTERM cancel p's run between begin and end;
+ * end returns the signal caught, or 0. */
+void cli_interrupt_begin(flux_project *p);
+int cli_interrupt_end(void);
+
 #endif

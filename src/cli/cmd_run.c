@@ -2,6 +2,7 @@
 #include <config.h>
 #include <ctype.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,13 +247,20 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 		return rc;
 	}
 	struct report rep = {0};
+	cli_interrupt_begin(p);
 	rc = flux_plan_execute(p, plan, on_event, &rep, &err);
+	int sig = cli_interrupt_end();
 	int code = EXIT_OK;
 	if (rc) {
 		cli_print_error(&err);
 		code = cli_exit_code(&err);
 	}
-	if (rc && err.migration[0] && flux_project_incomplete_find(p, err.migration))
+	if (rc == FLUX_ERR_CANCELLED) {
+		printf("%s %zu of %zu migrations; cancelled.\n", rollback ? "Undid" : "Applied",
+		       rep.done, n);
+		/* The shell's convention for "stopped by this signal". */
+		code = 128 + (sig ? sig : SIGINT);
+	} else if (rc && err.migration[0] && flux_project_incomplete_find(p, err.migration))
 		printf("%s %zu of %zu migrations; '%s' ran outside a transaction and stopped "
 		       "half-way (see flux status).\n", rollback ? "Undid" : "Applied",
 		       rep.done, n, err.migration);

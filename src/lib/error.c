@@ -28,6 +28,7 @@ const char *flux_status_name(flux_status code)
 	case FLUX_ERR_UNSUPPORTED: return "not supported";
 	case FLUX_ERR_CONNECTION: return "connection lost";
 	case FLUX_ERR_INCOMPLETE: return "migration incomplete";
+	case FLUX_ERR_CANCELLED: return "cancelled";
 	}
 	return "unknown error";
 }

@@ -1,6 +1,7 @@
 /* Planning what to run, then running it.  Plans are separate from running
  * so status, confirmation prompts and reports all come from one plan. */
 #include <config.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -252,20 +253,69 @@ static void emit(flux_progress_fn fn, void *ctx, flux_event_type type,
 	fn(ctx, &ev);
 }
 
+/* After flux_project_cancel(): nothing more starts, and a step that
+ * failed because the database cancelled it says so. */
+static int cancelled(flux_project *p, const flux_migration *m, flux_plan_kind dir,
+		     int failed, flux_error *err)
+{
+	const char *id = flux_migration_id(m);
+	if (!failed) {
+		flux_error_set(err, FLUX_ERR_CANCELLED, "cancelled before '%s' started", id);
+		snprintf(err->migration, sizeof(err->migration), "%s", id);
+		return FLUX_ERR_CANCELLED;
+	}
+	char why[FLUX_ERROR_MESSAGE_MAX];
+	snprintf(why, sizeof(why), "%s", err->message);
+	int partial = flux_migration_stage(m) == FLUX_STAGE_MAIN &&
+		      flux_project_incomplete_find(p, id);
+	snprintf(err->message, sizeof(err->message), "cancelled while %s '%s'; %s",
+		 dir == FLUX_PLAN_APPLY ? "applying" : "undoing", id,
+		 partial ? "it ran outside a transaction and stopped half-way"
+			 : "it was rolled back");
+	err->code = FLUX_ERR_CANCELLED;
+	if (!err->detail[0])
+		snprintf(err->detail, sizeof(err->detail), "the database said: %s", why);
+	return FLUX_ERR_CANCELLED;
+}
+
+/* One migration with its progress events, unless the run was cancelled. */
+static int step(flux_project *p, const flux_migration *m, flux_plan_kind dir, int record,
+		flux_progress_fn fn, void *ctx, flux_error *err)
+{
+	if (p->cancelled)
+		return cancelled(p, m, dir, 0, err);
+	emit(fn, ctx, FLUX_EVENT_START, dir, m, 0);
+	double t0 = now();
+	int rc = run_one(p, m, dir, record, err);
+	emit(fn, ctx, rc ? FLUX_EVENT_FAILED : FLUX_EVENT_DONE, dir, m, now() - t0);
+	if (rc && p->cancelled && rc != FLUX_ERR_CONNECTION) {
+		/* The marks are re-read so the message can tell a half-done
+		 * no-transaction migration from a rolled-back one. */
+		flux_error ignored;
+		flux_project_refresh(p, &ignored);
+		rc = cancelled(p, m, dir, 1, err);
+	}
+	return rc;
+}
+
 static int run_stage(flux_project *p, flux_stage stage, flux_progress_fn fn, void *ctx,
 		     flux_error *err)
 {
 	for (size_t i = 0; i < flux_migrations_count(p->migrations, stage); i++) {
-		const flux_migration *m = flux_migrations_get(p->migrations, stage, i);
-		emit(fn, ctx, FLUX_EVENT_START, FLUX_PLAN_APPLY, m, 0);
-		double t0 = now();
-		int rc = run_one(p, m, FLUX_PLAN_APPLY, FLUX_RECORD_NONE, err);
-		emit(fn, ctx, rc ? FLUX_EVENT_FAILED : FLUX_EVENT_DONE, FLUX_PLAN_APPLY, m,
-		     now() - t0);
+		int rc = step(p, flux_migrations_get(p->migrations, stage, i), FLUX_PLAN_APPLY,
+			      FLUX_RECORD_NONE, fn, ctx, err);
 		if (rc)
 			return rc;
 	}
 	return FLUX_OK;
+}
+
+void flux_project_cancel(flux_project *p)
+{
+	/* Only a flag write and the backend's own signal-safe call. */
+	p->cancelled = 1;
+	if (p->connected && FLUX_BACKEND_HAS(p->backend, cancel))
+		p->backend->cancel(p->state);
 }
 
 int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn fn,
@@ -274,6 +324,9 @@ int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn f
 	flux_error_clear(err);
 	if (plan->count == 0)
 		return FLUX_OK;
+	if (p->cancelled)
+		return flux_error_set(err, FLUX_ERR_CANCELLED, "this project's run was "
+				      "cancelled; open it again to go on");
 	int rc = FLUX_OK;
 	if (plan->repeatable)
 		rc = run_stage(p, FLUX_STAGE_PRE, fn, ctx, err);
@@ -281,19 +334,12 @@ int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn f
 		goto refresh;
 	int record = plan->kind == FLUX_PLAN_APPLY ? FLUX_RECORD_REGISTER
 						   : FLUX_RECORD_UNREGISTER;
-	for (size_t i = 0; i < plan->count; i++) {
-		const flux_migration *m = plan->items[i];
-		emit(fn, ctx, FLUX_EVENT_START, plan->kind, m, 0);
-		double t0 = now();
-		rc = run_one(p, m, plan->kind, record, err);
-		emit(fn, ctx, rc ? FLUX_EVENT_FAILED : FLUX_EVENT_DONE, plan->kind, m,
-		     now() - t0);
-		if (rc)
-			break;
-	}
+	for (size_t i = 0; i < plan->count && !rc; i++)
+		rc = step(p, plan->items[i], plan->kind, record, fn, ctx, err);
 	/* Post-apply runs even after a failed migration, as upstream does;
-	 * the migration's error stays the one reported. */
-	if (plan->repeatable && rc != FLUX_ERR_CONNECTION) {
+	 * the migration's error stays the one reported.  Not after a lost
+	 * connection or a cancel: the user asked to stop. */
+	if (plan->repeatable && rc != FLUX_ERR_CONNECTION && rc != FLUX_ERR_CANCELLED) {
 		flux_error post;
 		int prc = run_stage(p, FLUX_STAGE_POST, fn, ctx, rc ? &post : err);
 		if (prc && rc)

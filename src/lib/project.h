@@ -3,6 +3,8 @@
 #ifndef FLUX_PROJECT_H
 #define FLUX_PROJECT_H
 
+#include <signal.h>
+
 #include "internal.h"
 
 struct flux_project {
@@ -18,6 +20,7 @@ struct flux_project {
 	size_t nrecords, cap_records;
 	flux_incomplete *marks;
 	size_t nmarks, cap_marks;
+	volatile sig_atomic_t cancelled;
 	int connected;
 	int locked;
 	char *uri;

@@ -290,6 +290,29 @@ t_no_transaction_undo_incomplete() {
 }
 ok "no-transaction undo failing half-way: still applied, Incomplete (rollback), re-run clears" t_no_transaction_undo_incomplete
 
+t_interrupted() {
+	fresh
+	# A statement that counts for many seconds unless interrupted.
+	printf 'CREATE TABLE slow (x int);\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000000) SELECT count(*) FROM c;\n' > migrations/002_b.sql
+	"$FLUX" apply "sqlite:$DB" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
+	fpid=$!
+	n=0
+	until grep -q '^  applied    001_a' "$WORK/out"; do
+		n=$((n + 1)); [ $n -lt 100 ] || { echo "001_a never applied"; return 1; }
+		sleep 0.1
+	done
+	sleep 0.5
+	kill -TERM $fpid
+	wait $fpid
+	rc=$?
+	[ $rc -eq 143 ] || { echo "exit status $rc"; cat "$WORK/err"; return 1; }
+	has "$WORK/err" "cancelled while applying '002_b'; it was rolled back" &&
+	has "$WORK/err" "(interrupted)" || return 1
+	eq "$(ids)" "001_a" && eq "$(q "SELECT count(*) FROM sqlite_master WHERE name = 'slow'")" 0 &&
+	eq "$(q "SELECT group_concat(stage) FROM log")" "pre"
+}
+ok "SIGTERM mid-migration: interrupted, rolled back, no post-apply, exit 143" t_interrupted
+
 t_demo_project() {
 	# distcheck hands us a read-only source tree: make the copy writable.
 	rm -rf "$WORK/demo" && cp -r "$FLUX_TEST_SRCDIR/examples/demo" "$WORK/demo" &&

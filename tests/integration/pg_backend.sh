@@ -284,4 +284,35 @@ t_killed_server() {
 }
 ok "server killed mid-migration: clear error; after restart the record table says what committed" t_killed_server
 
+t_interrupted() {
+	newdb; project
+	start_sleeping_apply || return 1
+	t0=$(date +%s)
+	kill -INT $fpid
+	wait $fpid
+	rc=$?
+	[ $rc -eq 130 ] || { echo "exit status $rc"; cat "$WORK/err"; return 1; }
+	# Cancelled on the server at once, not after the 20 s sleep.
+	[ $(($(date +%s) - t0)) -lt 10 ] || { echo "took $(($(date +%s) - t0)) s"; return 1; }
+	has "$WORK/err" "flux: error: cancelled while applying '002_fn'; it was rolled back" &&
+	has "$WORK/err" "canceling statement due to user request" &&
+	has "$WORK/out" "Applied 1 of 3 migrations; cancelled." || return 1
+	# Nothing of 002_fn, no post-apply after a cancel, and the lock is free.
+	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('slow') IS NULL")" t &&
+	eq "$(sql "SELECT count(*) FROM pg_views WHERE viewname = 'v'")" 0 &&
+	run 0 "$FLUX" status "$URI" --lock-timeout 2 || return 1
+	# A no-transaction migration stopped this way is Incomplete.
+	printf -- '-- flux: no-transaction\nCREATE TABLE k1 (x int);\nSELECT pg_sleep(20);\nCREATE TABLE k2 (x int);\n' > migrations/002_fn.sql
+	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
+	fpid=$!
+	wait_for_query pg_sleep || return 1
+	kill -TERM $fpid
+	wait $fpid
+	rc=$?
+	[ $rc -eq 143 ] || { echo "exit status $rc"; cat "$WORK/err"; return 1; }
+	has "$WORK/err" "cancelled while applying '002_fn'; it ran outside a transaction and stopped half-way" &&
+	run 1 "$FLUX" status "$URI" && has "$WORK/out" "statement 2 of 3 failed (SQLSTATE 57014): canceling statement due to user request; 1 of 3 ran before it"
+}
+ok "SIGINT/SIGTERM mid-migration: cancelled on the server and rolled back (or Incomplete), no post-apply, exit 130/143" t_interrupted
+
 done_testing

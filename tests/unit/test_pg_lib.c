@@ -3,6 +3,7 @@
  * stops after it.  Each test works in a database of its own; assertions
  * read the database back through libpq, not through flux. */
 #include <config.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,6 +406,55 @@ START_TEST(connection_killed_mid_migration)
 }
 END_TEST
 
+static flux_project *to_cancel;
+
+/* Cancels to_cancel once the server runs its pg_sleep; from a thread, as
+ * a signal handler or a host application's other thread would. */
+static void *canceller(void *arg)
+{
+	(void)arg;
+	PGconn *c = pg(dbname);
+	for (int i = 0; i < 200; i++) {
+		PGresult *r = PQexec(c, "SELECT 1 FROM pg_stat_activity WHERE application_name "
+				     "= 'flux' AND query LIKE '%pg_sleep%'");
+		int running = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+		PQclear(r);
+		if (running) {
+			flux_project_cancel(to_cancel);
+			break;
+		}
+		usleep(50 * 1000);
+	}
+	PQfinish(c);
+	return NULL;
+}
+
+START_TEST(cancel_rolls_back_the_running_migration)
+{
+	newdb();
+	project(NULL);
+	tu_write(proj, "migrations/002_fn.sql", "CREATE TABLE slow (x int);\nSELECT pg_sleep(20);\n");
+	flux_project *p = open_ok();
+	to_cancel = p;
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, canceller, NULL), 0);
+	flux_error err;
+	int rc = run(p, FLUX_PLAN_APPLY, -1, &err);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(rc, FLUX_ERR_CANCELLED);
+	ck_assert_str_eq(err.message, "cancelled while applying '002_fn'; it was rolled back");
+	ck_assert_str_eq(err.migration, "002_fn");
+	ck_assert_str_eq(err.sqlstate, "57014");
+	ck_assert_uint_eq(flux_project_record_count(p), 1);
+	/* The project refuses further runs; the database holds what committed. */
+	ck_assert_int_eq(run(p, FLUX_PLAN_APPLY, -1, &err), FLUX_ERR_CANCELLED);
+	flux_project_close(p);
+	ck_assert_str_eq(value("SELECT string_agg(id, ' ') FROM _flux_migrations"), "001_a");
+	ck_assert_str_eq(value("SELECT to_regclass('slow') IS NULL"), "t");
+	ck_assert_str_eq(value("SELECT to_regclass('post_runs') IS NULL"), "t");
+}
+END_TEST
+
 START_TEST(concurrent_library_runs_apply_each_once)
 {
 	newdb();
@@ -454,6 +504,7 @@ int main(void)
 	tcase_add_test(tc, custom_schema_table_and_lock);
 	tcase_add_test(tc, no_transaction_half_way_leaves_a_mark);
 	tcase_add_test(tc, connection_killed_mid_migration);
+	tcase_add_test(tc, cancel_rolls_back_the_running_migration);
 	tcase_add_test(tc, concurrent_library_runs_apply_each_once);
 	suite_add_tcase(s, tc);
 	int rc = tu_run(s);
