@@ -3,7 +3,7 @@
 #ifndef FLUX_PROJECT_H
 #define FLUX_PROJECT_H
 
-#include <signal.h>
+#include <stdatomic.h>
 
 #include "internal.h"
 
@@ -20,7 +20,9 @@ struct flux_project {
 	size_t nrecords, cap_records;
 	flux_incomplete *marks;
 	size_t nmarks, cap_marks;
-	volatile sig_atomic_t cancelled;
+	/* Set by flux_project_cancel() from a signal handler or another
+	 * thread: a lock-free atomic serves both. */
+	atomic_int cancelled;
 	int connected;
 	int locked;
 	char *uri;
