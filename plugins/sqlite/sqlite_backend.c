@@ -14,6 +14,7 @@
  * their first statement until their record is written (see backend.h). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ struct sq {
 	char *marks;
 	int has_marks;
 	char *mark_id;     /* the migration mark_begin() was last called for */
+	atomic_int cancelled; /* set by sq_cancel(), from a signal or a thread */
 };
 
 static int db_error(struct sq *s, flux_error *err, const char *what)
@@ -338,6 +340,10 @@ static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags
 	int marking = (flags & FLUX_APPLY_NO_TRANSACTION) && s->mark_id;
 	size_t done = 0;
 	while (p < end) {
+		/* sqlite3_interrupt() only stops statements already running. */
+		if (s->cancelled)
+			return s->host->error_set(err, FLUX_ERR_BACKEND, "interrupted before "
+						  "its next statement");
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
 		int rc = sqlite3_prepare_v2(s->db, p, (int)(end - p), &st, &tail);
@@ -489,10 +495,12 @@ static int sq_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *er
 
 /* sqlite3_interrupt() only sets a flag the running statement checks (the
  * sqlite3 shell calls it from its SIGINT handler); the statement fails
- * with SQLITE_INTERRUPT and the transaction rolls back. */
+ * with SQLITE_INTERRUPT and the transaction rolls back; sq_apply() starts
+ * no further statement. */
 static void sq_cancel(void *state)
 {
 	struct sq *s = state;
+	s->cancelled = 1;
 	if (s->db)
 		sqlite3_interrupt(s->db);
 }
