@@ -1,6 +1,7 @@
 /* Filling flux_error records, status names and URI redaction. */
 #include <config.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -113,6 +114,64 @@ void flux_error_locate(flux_error *err, const char *file, const char *migration,
 		n = sizeof(err->line_text) - 1;
 	memcpy(err->line_text, text + bol, n);
 	err->line_text[n] = '\0';
+}
+
+static size_t indent_of(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+void flux_error_locate_generated(flux_error *err, const char *source_path)
+{
+	if (err->line <= 0)
+		return;
+	char *src = NULL;
+	size_t len = 0;
+	flux_error ignored;
+	size_t tl = strlen(err->line_text), tind = indent_of(err->line_text, tl);
+	const char *want = err->line_text + tind;
+	size_t wl = tl - tind;
+	/* A line cut to fit line_text matches any source line it starts. */
+	int cut = tl == sizeof(err->line_text) - 1;
+	int found = 0, at_line = 0;
+	size_t at_bol = 0, at_len = 0;
+	if (wl && flux_file_read(source_path, &src, &len, &ignored) == FLUX_OK) {
+		int line = 1;
+		for (size_t bol = 0; bol < len && found < 2; line++) {
+			size_t eol = bol;
+			while (eol < len && src[eol] != '\n')
+				eol++;
+			size_t n = eol - bol;
+			if (n && src[bol + n - 1] == '\r')
+				n--;
+			size_t ind = indent_of(src + bol, n);
+			if ((cut ? n - ind >= wl : n - ind == wl) && !memcmp(src + bol + ind, want, wl)) {
+				found++;
+				at_line = line;
+				at_bol = bol;
+				at_len = n;
+			}
+			bol = eol + 1;
+		}
+	}
+	if (found == 1) {
+		size_t sind = indent_of(src + at_bol, at_len);
+		long col = (long)err->column - (long)tind + (long)sind;
+		err->line = at_line;
+		err->column = col > (long)sind ? (int)col : (int)sind + 1;
+		size_t n = at_len < sizeof(err->line_text) - 1 ? at_len : sizeof(err->line_text) - 1;
+		memcpy(err->line_text, src + at_bol, n);
+		err->line_text[n] = '\0';
+	} else {
+		/* Line and column count in the SQL the file produced, not in it. */
+		char file[sizeof(err->file)];
+		snprintf(file, sizeof(file), "%s (generated SQL)", source_path);
+		memcpy(err->file, file, sizeof(err->file));
+	}
+	free(src);
 }
 
 /* Passwords hide in two shapes: scheme://user:PASSWORD@host and libpq's

@@ -40,6 +40,11 @@ void flux_error_at(flux_error *err, const char *file, int line);
  * text of that line, naming file and migration. */
 void flux_error_locate(flux_error *err, const char *file, const char *migration,
 		       const char *text, size_t len);
+/* After flux_error_locate() on SQL that running source_path produced (a .py
+ * migration, a generator script): move the location into source_path when
+ * the failing line appears there exactly once (a triple-quoted string, say),
+ * else mark the file as "(generated SQL)", whose lines the numbers count. */
+void flux_error_locate_generated(flux_error *err, const char *source_path);
 
 /* Reading INI-shaped files through inih with line numbers (ini_file.c). */
 typedef int (*flux_ini_fn)(void *ctx, int line, const char *section,

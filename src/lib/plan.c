@@ -240,6 +240,8 @@ static int run_one(flux_project *p, const flux_migration *m, flux_plan_kind dir,
 		if (rc == FLUX_ERR_BACKEND)
 			rc = err->code = FLUX_ERR_MIGRATION;
 		flux_error_locate(err, file, st.id, st.sql, st.len);
+		if (flux_migration_kind_of(m) != FLUX_KIND_SQL)
+			flux_error_locate_generated(err, file);
 	}
 	return rc;
 }

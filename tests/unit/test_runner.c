@@ -189,6 +189,36 @@ START_TEST(failure_rolls_back_and_locates)
 }
 END_TEST
 
+/* SQL from a .py migration fails: the location is the line of the .py
+ * file when the failing line is written there (a triple-quoted string),
+ * otherwise a line of the generated SQL, and then it says so. */
+START_TEST(generated_sql_errors_point_into_the_source)
+{
+	project("sqlite", NULL);
+	unlink(tu_write(proj, "migrations/003_c.sql", ""));
+	tu_write(proj, "migrations/003_c.py", "def apply():\n    return \"\"\"\n"
+		 "CREATE TABLE pa (x int);\n    INSERT INTO pa VALUES (1,,2);\n\"\"\"\n");
+	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_error err;
+	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
+	ck_assert_ptr_nonnull(strstr(err.file, "migrations/003_c.py"));
+	ck_assert_ptr_null(strstr(err.file, "generated"));
+	ck_assert_int_eq(err.line, 4);
+	ck_assert_str_eq(err.line_text, "    INSERT INTO pa VALUES (1,,2);");
+	ck_assert_int_eq(err.column, 30); /* the second comma, as in the .py file */
+	flux_project_close(p);
+
+	tu_write(proj, "migrations/003_c.py", "def apply():\n    return ('CREATE TABLE pb (x int);\\n'"
+		 " + 'INSERT INTO nope VALUES (1);')\n");
+	p = open_p("sqlite:%s/db.sqlite");
+	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
+	ck_assert_ptr_nonnull(strstr(err.file, "migrations/003_c.py (generated SQL)"));
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_str_eq(err.line_text, "INSERT INTO nope VALUES (1);");
+	flux_project_close(p);
+}
+END_TEST
+
 START_TEST(corruption_is_detected)
 {
 	project("sqlite", NULL);
@@ -282,6 +312,7 @@ int main(void)
 	tcase_add_test(tc, apply_n_then_all_then_rollback);
 	tcase_add_test(tc, testing_one_migration_on_its_data);
 	tcase_add_test(tc, abi_1_0_module_runs_without_marks);
+	tcase_add_test(tc, generated_sql_errors_point_into_the_source);
 	tcase_add_test(tc, failure_rolls_back_and_locates);
 	tcase_add_test(tc, corruption_is_detected);
 	tcase_add_test(tc, third_party_module_end_to_end);
