@@ -39,7 +39,7 @@ void cli_print_error(const flux_error *err)
 	/* Config messages already start with file:line; add a location
 	 * only when it says more (a column, or a file not yet named). */
 	if (err->file[0] && err->line > 0 &&
-	    (err->column > 0 || !strstr(err->message, err->file))) {
+	    (err->column > 0 || err->line_text[0] || !strstr(err->message, err->file))) {
 		if (err->column > 0)
 			fprintf(stderr, "  --> %s:%d:%d\n", err->file, err->line, err->column);
 		else

@@ -88,6 +88,8 @@ typedef struct flux_py_result {
 	size_t undo_len;
 	int has_undo;
 	char *error;       /* Python's message and traceback, or NULL */
+	int error_line;    /* the failing line of the .py file, 0 if unknown */
+	int error_column;  /* its column (SyntaxError only), 0 if unknown */
 } flux_py_result;
 int flux_python_eval(const char *const *paths, size_t n, flux_py_result *results,
 		     flux_error *err);

@@ -306,6 +306,42 @@ static flux_migration *find_in(const struct list *l, const char *id)
 	return NULL;
 }
 
+/* The exception line that ends a Python traceback ("SyntaxError: ..."),
+ * in a static buffer. */
+static const char *last_line(const char *text)
+{
+	static _Thread_local char line[256];
+	const char *end = text + strlen(text);
+	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
+		end--;
+	const char *start = end;
+	while (start > text && start[-1] != '\n')
+		start--;
+	snprintf(line, sizeof(line), "%.*s", (int)(end - start), start);
+	return line;
+}
+
+/* Point err at line (and column, when known) of path, with its text. */
+static void locate_line(flux_error *err, const char *path, int line, int column)
+{
+	char *src = NULL;
+	size_t len = 0;
+	flux_error ignored;
+	if (line <= 0 || flux_file_read(path, &src, &len, &ignored) != FLUX_OK) {
+		flux_error_at(err, path, 0);
+		return;
+	}
+	size_t bol = 0;
+	for (int l = 1; l < line && bol < len; bol++)
+		if (src[bol] == '\n')
+			l++;
+	err->position = (long)bol + (column > 0 ? column : 1);
+	flux_error_locate(err, path, NULL, src, len);
+	if (column <= 0)
+		err->column = 0; /* the line is known, the column is not */
+	free(src);
+}
+
 static int load_texts(struct reader *r)
 {
 	flux_error *err = r->err;
@@ -355,9 +391,9 @@ static int load_texts(struct reader *r)
 	for (size_t i = 0; i < npy && res; i++) {
 		flux_migration *m = ms[i];
 		if (rc == FLUX_OK && res[i].error) {
-			flux_error_set(err, FLUX_ERR_LOAD, "%s: cannot load Python migration",
-				       m->path);
-			flux_error_at(err, m->path, 0);
+			flux_error_set(err, FLUX_ERR_LOAD, "%s: cannot load Python migration: %s",
+				       m->path, last_line(res[i].error));
+			locate_line(err, m->path, res[i].error_line, res[i].error_column);
 			flux_error_detail(err, "%s", res[i].error);
 			rc = FLUX_ERR_LOAD;
 		} else if (rc == FLUX_OK && res[i].has_undo && m->stage != FLUX_STAGE_MAIN) {

@@ -6,7 +6,9 @@
  * The driver answers on its original stdout with one record per file:
  *   "F <ok> <has_undo> <len1> <len2>\n" then len1 + len2 bytes
  * where ok=1 gives the apply() and undo() texts (UTF-8, as the Python tool
- * hashed them) and ok=0 gives Python's traceback in the first part.  The
+ * hashed them), and ok=0 gives Python's traceback in the first part with
+ * the failing line of the migration file (and, for a SyntaxError, the
+ * column) in the has_undo and len2 places, 0 when unknown.  The
  * migrations' own prints go to stderr so they cannot corrupt the answer. */
 #include <config.h>
 #include <stdlib.h>
@@ -44,26 +46,47 @@ static const char driver[] =
 "        out.write(b'F 1 %d %d %d\\n' % (undo is not None, len(up), len(undo or b'')))\n"
 "        out.write(up)\n"
 "        out.write(undo or b'')\n"
-"    except BaseException:\n"
-"        msg = traceback.format_exc().encode('utf-8', 'replace')\n"
-"        out.write(b'F 0 0 %d 0\\n' % len(msg))\n"
+"    except BaseException as e:\n"
+"        te = traceback.TracebackException(type(e), e, e.__traceback__)\n"
+"        te.stack = traceback.StackSummary.from_list(\n"
+"            [f for f in te.stack if not f.filename.startswith('<')])\n"
+"        msg = ''.join(te.format()).encode('utf-8', 'replace')\n"
+"        line, col, me = 0, 0, os.path.abspath(path)\n"
+"        if isinstance(e, SyntaxError) and e.filename and os.path.abspath(e.filename) == me:\n"
+"            line, col = e.lineno or 0, e.offset or 0\n"
+"        else:\n"
+"            for fr in traceback.extract_tb(e.__traceback__):\n"
+"                if os.path.abspath(fr.filename) == me:\n"
+"                    line = fr.lineno or 0\n"
+"        out.write(b'F 0 %d %d %d\\n' % (line, len(msg), col))\n"
 "        out.write(msg)\n"
 "out.flush()\n";
+
+static int malformed(flux_error *err)
+{
+	return flux_error_set(err, FLUX_ERR_LOAD,
+			      "the Python migration driver gave a malformed answer");
+}
 
 static int parse(const flux_buf *out, size_t n, flux_py_result *res, flux_error *err)
 {
 	const char *p = out->data ? out->data : "", *end = p + out->len;
 	for (size_t i = 0; i < n; i++) {
-		int ok, has_undo;
-		size_t l1, l2;
+		int ok, has_undo;   /* has_undo: the failing line when !ok */
+		size_t l1, l2;      /* l2: the failing column when !ok */
 		int used = 0;
 		/* No trailing "\n" in the format: scanf would also eat the
 		 * blanks that begin the SQL text. */
 		if (p >= end || sscanf(p, "F %d %d %zu %zu%n", &ok, &has_undo, &l1, &l2,
-				       &used) != 4 || used == 0 || p[used] != '\n' ||
-		    (size_t)(end - p - used - 1) < l1 + l2)
-			return flux_error_set(err, FLUX_ERR_LOAD,
-					      "the Python migration driver gave a malformed answer");
+				       &used) != 4 || used == 0 || p[used] != '\n')
+			return malformed(err);
+		if (!ok) {
+			res[i].error_line = has_undo;
+			res[i].error_column = l2 < 100000 ? (int)l2 : 0;
+			l2 = 0;
+		}
+		if ((size_t)(end - p - used - 1) < l1 + l2)
+			return malformed(err);
 		p += used + 1;
 		char *a = flux_strndup(p, l1);
 		char *b = ok && has_undo ? flux_strndup(p + l1, l2) : NULL;

@@ -186,8 +186,9 @@ t_bad_config_changes_nothing() {
 	fresh_toml='[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n'
 	printf "$fresh_toml" > flux.toml
 	printf 'def apply(:\n' > migrations/003_c.py
-	run 2 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/err" "migrations/003_c.py: cannot load Python migration" &&
-	has "$WORK/err" "SyntaxError" || return 1
+	run 2 "$FLUX" apply "sqlite:$DB" -y &&
+	has "$WORK/err" "migrations/003_c.py: cannot load Python migration: SyntaxError" &&
+	has "$WORK/err" "  --> migrations/003_c.py:1:11" && has "$WORK/err" "    1 | def apply(:" || return 1
 	# Files are read while the backend connects; errors still come in the
 	# order of the steps: backend module, then files, then URI/connection.
 	run 2 "$FLUX" apply "sqlite://host/x.db" -y && has "$WORK/err" "003_c.py: cannot load" &&

@@ -117,6 +117,13 @@ START_TEST(python_errors_show_traceback)
 	read_fails(d, "1_boom.py: cannot load Python migration", &err);
 	ck_assert_ptr_nonnull(strstr(err.detail, "Traceback"));
 	ck_assert_ptr_nonnull(strstr(err.detail, "ValueError: no table for you"));
+	/* The exception in the message, the line of the file it came from,
+	 * and no frames of flux's own driver in the traceback. */
+	ck_assert_ptr_nonnull(strstr(err.message, ": ValueError: no table for you"));
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_int_eq(err.column, 0);
+	ck_assert_str_eq(err.line_text, "    raise ValueError('no table for you')");
+	ck_assert_ptr_null(strstr(err.detail, "<string>"));
 	d = tu_tmpdir();
 	tu_write(d, "1_int.py", "def apply():\n    return 42\n");
 	read_fails(d, "apply() must return str, not int", &err);
@@ -126,6 +133,9 @@ START_TEST(python_errors_show_traceback)
 	d = tu_tmpdir();
 	tu_write(d, "1_syntax.py", "def apply(:\n");
 	read_fails(d, "SyntaxError", &err);
+	ck_assert_int_eq(err.line, 1);
+	ck_assert_int_eq(err.column, 11);
+	ck_assert_str_eq(err.line_text, "def apply(:");
 	d = tu_tmpdir();
 	tu_write(d, "1_print.py", "print('noise on stdout')\ndef apply():\n    return 'SELECT 1;'\n");
 	flux_migrations *set = read_ok(d);
