@@ -56,6 +56,10 @@ static int jr_create(const struct flux_host *host, const struct flux_options *op
 	int rc = host->option_string(opts, "journal_file", "journal.sql", &file, err);
 	if (rc)
 		return rc;
+	/* option_error names flux.toml's line; hosts before ABI 1.1 lack it. */
+	if (strchr(file, '/') && FLUX_HOST_HAS(host, option_error))
+		return host->option_error(opts, "journal_file", err, "[backend] journal_file "
+					  "'%s' must be a file name, not a path", file);
 	if (strchr(file, '/'))
 		return host->error_set(err, FLUX_ERR_CONFIG, "[backend] journal_file '%s' "
 				       "must be a file name, not a path", file);

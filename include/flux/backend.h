@@ -105,6 +105,13 @@ struct flux_host {
 			   int def, int *out, flux_error *err);
 
 	void *host_data;            /* private to the host */
+
+	/* --- ABI 1.1 (check FLUX_HOST_HAS(host, option_error)) --- */
+	/* Fill err with FLUX_ERR_CONFIG for a [backend] value the backend
+	 * refuses, prefixed with the flux.toml file and line that set key, so
+	 * the user sees where to fix it.  Returns FLUX_ERR_CONFIG. */
+	int (*option_error)(const struct flux_options *opts, const char *key,
+			    flux_error *err, const char *fmt, ...) FLUX_PRINTF(4, 5);
 };
 
 #define FLUX_HOST_HAS(host, field) \

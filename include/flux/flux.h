@@ -62,6 +62,10 @@ int flux_options_int(const struct flux_options *opts, const char *key,
 		     long long def, long long *out, flux_error *err);
 int flux_options_bool(const struct flux_options *opts, const char *key,
 		      int def, int *out, flux_error *err);
+/* FLUX_ERR_CONFIG about key's value: "flux.toml:LINE: " and the message,
+ * with err's file and line set to where key is. */
+int flux_options_error(const struct flux_options *opts, const char *key, flux_error *err,
+		       const char *fmt, ...) FLUX_PRINTF(4, 5);
 size_t flux_options_count(const struct flux_options *opts);
 const char *flux_options_key(const struct flux_options *opts, size_t i);
 /* Line of key i in flux.toml, and whether any accessor has read it. */

@@ -146,12 +146,16 @@ static int pg_create(const struct flux_host *host, const struct flux_options *op
 		rc = host->option_int(opts, "migrations_lock_id", 3589, &lock_id, err);
 	if (rc)
 		return rc;
+	/* Built in: installed with its host, so option_error (ABI 1.1) is
+	 * there without a FLUX_HOST_HAS check. */
 	if (!valid_ident(table))
-		return host->error_set(err, FLUX_ERR_CONFIG, "[backend] migrations_table '%s' "
-				       "must match ^[A-Za-z0-9_]+$ (at most 63)", table);
+		return host->option_error(opts, "migrations_table", err, "[backend] "
+					  "migrations_table '%s' must match ^[A-Za-z0-9_]+$ "
+					  "(at most 63)", table);
 	if (!valid_ident(schema))
-		return host->error_set(err, FLUX_ERR_CONFIG, "[backend] migrations_schema '%s' "
-				       "must match ^[A-Za-z0-9_]+$ (at most 63)", schema);
+		return host->option_error(opts, "migrations_schema", err, "[backend] "
+					  "migrations_schema '%s' must match ^[A-Za-z0-9_]+$ "
+					  "(at most 63)", schema);
 	char *conninfo = pg_uri_normalize(uri);
 	if (!conninfo)
 		return host->error_set(err, FLUX_ERR_INVALID,

@@ -90,10 +90,12 @@ static int sq_create(const struct flux_host *host, const struct flux_options *op
 		rc = host->option_int(opts, "busy_timeout_ms", 5000, &busy, err);
 	if (rc)
 		return rc;
+	/* Built in: installed with its host, so option_error (ABI 1.1) is
+	 * there without a FLUX_HOST_HAS check. */
 	if (!valid_table(table))
-		return host->error_set(err, FLUX_ERR_CONFIG,
-				       "[backend] migrations_table '%s' must match "
-				       "^[A-Za-z0-9_]+$ (at most 63)", table);
+		return host->option_error(opts, "migrations_table", err, "[backend] "
+					  "migrations_table '%s' must match ^[A-Za-z0-9_]+$ "
+					  "(at most 63)", table);
 	struct sq *s = calloc(1, sizeof(*s));
 	if (!s)
 		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");

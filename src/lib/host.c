@@ -39,6 +39,7 @@ void flux_host_init(struct flux_host *host, const struct flux_logger *logger)
 	host->option_string = flux_options_string;
 	host->option_int = flux_options_int;
 	host->option_bool = flux_options_bool;
+	host->option_error = flux_options_error;
 	/* The table is const to backends; host_data only points at a logger. */
 	host->host_data = (void *)logger;
 }

@@ -105,6 +105,22 @@ static int bad(const struct flux_options *o, const struct option *it,
 	return FLUX_ERR_CONFIG;
 }
 
+int flux_options_error(const struct flux_options *opts, const char *key, flux_error *err,
+		       const char *fmt, ...)
+{
+	char msg[FLUX_ERROR_MESSAGE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	const struct option *it = find(opts, key);
+	if (!it)
+		return flux_error_set(err, FLUX_ERR_CONFIG, "%s: %s", opts->file, msg);
+	flux_error_set(err, FLUX_ERR_CONFIG, "%s:%d: %s", opts->file, it->line, msg);
+	flux_error_at(err, opts->file, it->line);
+	return FLUX_ERR_CONFIG;
+}
+
 int flux_options_string(const struct flux_options *opts, const char *key,
 			const char *def, const char **out, flux_error *err)
 {

@@ -30,6 +30,12 @@ printf '[flux]\nbackend = "journal"\nmigration_directory = "migrations"\n\n[back
 printf 'CREATE TABLE one (x int);\n' > migrations/001_one.sql
 printf 'DROP TABLE one;\n' > migrations/001_one.undo.sql
 printf 'CREATE TABLE two (x int);\n' > migrations/002_two.sql
+# A refused [backend] value names flux.toml's line (host option_error).
+sed 's|journal_file = "deploy.sql"|journal_file = "a/deploy.sql"|' flux.toml > flux.bad
+if "$bindir/flux" --backend-path "$work/manifests" -c flux.bad status "journal:$work" >/dev/null 2>"$work/err" ||
+	! grep -q "flux.bad:6: \[backend\] journal_file 'a/deploy.sql' must be a file name" "$work/err"; then
+	fail "a bad journal_file: $(cat "$work/err")"
+fi
 # Like a database, the journal directory must exist: a clear error first.
 if "$bindir/flux" --backend-path "$work/manifests" apply "journal:$work/out.d" -y >/dev/null 2>"$work/err" ||
 	! grep -q "cannot open $work/out.d/lock: No such file or directory" "$work/err"; then

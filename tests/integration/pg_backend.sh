@@ -92,7 +92,8 @@ t_bad_options() {
 	newdb; project 'migrations_lock_id = "abc"'
 	run 2 "$FLUX" apply "$URI" -y && has "$WORK/err" "flux.toml:6: [backend] migrations_lock_id must be an integer, not 'abc'" || return 1
 	project 'migrations_table = "x; DROP TABLE y"'
-	run 2 "$FLUX" apply "$URI" -y && has "$WORK/err" "must match ^[A-Za-z0-9_]+\$" || return 1
+	run 2 "$FLUX" apply "$URI" -y &&
+	has "$WORK/err" "flux.toml:6: [backend] migrations_table 'x; DROP TABLE y' must match ^[A-Za-z0-9_]+\$" || return 1
 	eq "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" 0
 }
 ok "invalid lock id and unsafe table names are refused before any SQL" t_bad_options

@@ -295,7 +295,9 @@ START_TEST(open_errors)
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
 	o.config_path = cfg;
 	ck_assert_int_eq(flux_project_open(&o, &p, &err), FLUX_ERR_CONFIG);
-	ck_assert_ptr_nonnull(strstr(err.message, "migrations_table 'bad-name' must match"));
+	ck_assert_ptr_nonnull(strstr(err.message, "flux.toml:5: [backend] migrations_table "
+				     "'bad-name' must match"));
+	ck_assert_int_eq(err.line, 5);
 	o.uri = "mysql://x";
 	project("sqlite", NULL);
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
