@@ -310,7 +310,7 @@ static int sq_unregister(void *state, const char *id, flux_error *err)
 {
 	struct sq *s = state;
 	return exec_bound(s, "DELETE FROM %s WHERE id = ?1", s->table, id, NULL, NULL,
-			  "recording the migration", err);
+			  "deleting the migration record", err);
 }
 
 /* Best effort: when this fails the mark still says the migration did not

@@ -306,19 +306,16 @@ static flux_migration *find_in(const struct list *l, const char *id)
 	return NULL;
 }
 
-/* The exception line that ends a Python traceback ("SyntaxError: ..."),
- * in a static buffer. */
-static const char *last_line(const char *text)
+/* The exception line that ends a Python traceback ("SyntaxError: ..."). */
+static void last_line(const char *text, char *out, size_t n)
 {
-	static _Thread_local char line[256];
 	const char *end = text + strlen(text);
 	while (end > text && (end[-1] == '\n' || end[-1] == ' '))
 		end--;
 	const char *start = end;
 	while (start > text && start[-1] != '\n')
 		start--;
-	snprintf(line, sizeof(line), "%.*s", (int)(end - start), start);
-	return line;
+	snprintf(out, n, "%.*s", (int)(end - start), start);
 }
 
 /* Point err at line (and column, when known) of path, with its text. */
@@ -391,8 +388,10 @@ static int load_texts(struct reader *r)
 	for (size_t i = 0; i < npy && res; i++) {
 		flux_migration *m = ms[i];
 		if (rc == FLUX_OK && res[i].error) {
+			char why[256];
+			last_line(res[i].error, why, sizeof(why));
 			flux_error_set(err, FLUX_ERR_LOAD, "%s: cannot load Python migration: %s",
-				       m->path, last_line(res[i].error));
+				       m->path, why);
 			locate_line(err, m->path, res[i].error_line, res[i].error_column);
 			flux_error_detail(err, "%s", res[i].error);
 			rc = FLUX_ERR_LOAD;

@@ -211,12 +211,23 @@ wait_for_query() {
 	done
 }
 
-t_killed_no_transaction() {
-	newdb; project
-	printf -- '-- flux: no-transaction\nCREATE TABLE k1 (x int);\nSELECT pg_sleep(30);\nCREATE TABLE k2 (x int);\n' > migrations/002_fn.sql
+# Start `flux apply` in the background with 002_fn sleeping in the server
+# (with `no-transaction`: between two statements that run outside a
+# transaction); returns once the server runs the sleep, flux's pid in $fpid.
+start_sleeping_apply() {
+	if [ "${1:-}" = no-transaction ]; then
+		printf -- '-- flux: no-transaction\nCREATE TABLE k1 (x int);\nSELECT pg_sleep(20);\nCREATE TABLE k2 (x int);\n' > migrations/002_fn.sql
+	else
+		printf 'CREATE TABLE slow (x int);\nSELECT pg_sleep(20);\n' > migrations/002_fn.sql
+	fi
 	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
 	fpid=$!
-	wait_for_query pg_sleep || return 1
+	wait_for_query pg_sleep
+}
+
+t_killed_no_transaction() {
+	newdb; project
+	start_sleeping_apply no-transaction || return 1
 	# flux dies without a word, then its orphaned session goes too.
 	kill -9 $fpid; wait $fpid 2>/dev/null
 	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'flux'" >/dev/null
@@ -245,15 +256,6 @@ t_eight_processes() {
 	eq "$(applied_lines)" 33
 }
 ok "8 flux apply processes at once: each migration applied exactly once, all exit 0" t_eight_processes
-
-# Start `flux apply` in the background with 002_fn sleeping in the server;
-# returns once the server runs the sleep, with flux's pid in $fpid.
-start_sleeping_apply() {
-	printf 'CREATE TABLE slow (x int);\nSELECT pg_sleep(20);\n' > migrations/002_fn.sql
-	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
-	fpid=$!
-	wait_for_query pg_sleep
-}
 
 # flux lost its connection inside 002_fn and exited with status $1: it
 # must be 1 with a clear error, and the record table must hold exactly
@@ -303,10 +305,7 @@ t_interrupted() {
 	eq "$(sql "SELECT count(*) FROM pg_views WHERE viewname = 'v'")" 0 &&
 	run 0 "$FLUX" status "$URI" --lock-timeout 2 || return 1
 	# A no-transaction migration stopped this way is Incomplete.
-	printf -- '-- flux: no-transaction\nCREATE TABLE k1 (x int);\nSELECT pg_sleep(20);\nCREATE TABLE k2 (x int);\n' > migrations/002_fn.sql
-	"$FLUX" apply "$URI" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
-	fpid=$!
-	wait_for_query pg_sleep || return 1
+	start_sleeping_apply no-transaction || return 1
 	kill -TERM $fpid
 	wait $fpid
 	rc=$?
