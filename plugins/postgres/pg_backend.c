@@ -174,22 +174,16 @@ static int pg_create(const struct flux_host *host, const struct flux_options *op
 	g->lock_id = lock_id;
 	/* Validated above to plain identifiers; quoting keeps the case the
 	 * Python tool's psycopg Identifier() kept. */
-	g->schema_q = malloc(strlen(schema) + 3);
-	g->table_q = malloc(strlen(schema) + strlen(table) + 6);
-	if (!g->schema_q || !g->table_q) {
-		free(g->schema_q);
-		free(g->table_q);
-		free(conninfo);
-		free(g);
-		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
-	}
 	/* PostgreSQL would silently cut a name beyond 63 bytes; cut it here so
 	 * the name flux uses is the name the server has. */
 	snprintf(g->marks, sizeof(g->marks), "%.52s_incomplete", table);
+	g->schema_q = malloc(strlen(schema) + 3);
+	g->table_q = malloc(strlen(schema) + strlen(table) + 6);
 	g->marks_q = malloc(strlen(schema) + strlen(g->marks) + 6);
-	if (!g->marks_q) {
+	if (!g->schema_q || !g->table_q || !g->marks_q) {
 		free(g->schema_q);
 		free(g->table_q);
+		free(g->marks_q);
 		free(conninfo);
 		free(g);
 		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
