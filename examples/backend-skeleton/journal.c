@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* journal: an out-of-tree flux backend, as a third-party package would
  * ship one.  It drives no database: it keeps its records in a text file
  * and appends the SQL of every migration it runs to a journal, so it runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The flux backend plugin ABI: the only header a backend author needs.
  *
  * A backend is a shared object plus a manifest line.  The manifest, an INI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The error record filled by libflux and by backend plugins.
  *
  * The caller owns the record (usually on its stack); nothing in it is heap

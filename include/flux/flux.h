@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libflux: the public API of the flux migration library.
  *
  * Everything the flux command does is available here; the CLI is a thin

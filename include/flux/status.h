@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flux status codes, shared by libflux and backend plugins.
  *
  * These numbers are part of the ABI: they are never renumbered or reused.

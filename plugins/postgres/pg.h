@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pieces of the PostgreSQL backend shared between its files. */
 #ifndef FLUX_PG_H
 #define FLUX_PG_H

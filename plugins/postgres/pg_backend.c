@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PostgreSQL backend, over libpq; a drop-in for databases the Python
  * tool manages: same record table, same advisory lock.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A statement splitter for no-transaction migrations.  libpq runs a
  * multi-statement string as one implicit transaction, which is exactly
  * what CREATE INDEX CONCURRENTLY and VACUUM refuse, so such migrations go

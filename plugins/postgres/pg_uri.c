@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connection strings the Python tool's users already have. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The SQLite backend: flux's embedded default, no server needed.
  *
  * URIs: sqlite:PATH (relative or absolute) and sqlite:///ABSOLUTE/PATH.

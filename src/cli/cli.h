@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared pieces of the flux command. */
 #ifndef FLUX_CLI_H
 #define FLUX_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flux backends: what the manifest directories offer, and whether it loads. */
 #include <config.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flux init: write flux.toml exactly as the Python tool does. */
 #include <config.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flux new: create ID.sql (+ empty ID.undo.sql) or ID.py, named
  * YYYYMMDD_NNN_slug with NNN the first free index for today. */
 #include <config.h>

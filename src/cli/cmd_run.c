@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flux apply, flux rollback and flux validate: plan, confirm, run, report. */
 #include <config.h>
 #include <ctype.h>

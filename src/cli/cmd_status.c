@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flux status: every migration id with Applied / Not Applied / Incomplete. */
 #include <config.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Ctrl-C and SIGTERM while migrations run: ask libflux to cancel, so the
  * running migration rolls back on the server instead of going on (with
  * PostgreSQL it would even commit) after flux is gone.  A second signal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flux: command dispatch and global options. */
 #include <config.h>
 #include <getopt.h>

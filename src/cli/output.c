@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Error reporting, logging and shared argument helpers of the CLI. */
 #include <config.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flux.toml: the [flux] table and the [backend] options. */
 #include <config.h>
 #include <stdlib.h>

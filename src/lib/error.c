@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Filling flux_error records, status names and URI redaction. */
 #include <config.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The migration hash: lower-case hex MD5 of the up SQL, as the Python tool
  * stores it (hashlib.md5(text).hexdigest()). */
 #include <config.h>

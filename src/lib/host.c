@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The service table handed to backend plugins. */
 #include <config.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading INI-shaped files (manifests, flux.toml) through inih.
  *
  * inih's handler never learns the line number and inih silently splits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Declarations shared inside libflux; not installed. */
 #ifndef FLUX_INTERNAL_H
 #define FLUX_INTERNAL_H

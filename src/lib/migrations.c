@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading a migration directory the way the Python tool does.
  *
  * A migration's id is its file name without extension; ids sort as byte

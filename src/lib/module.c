@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Opening backend modules with libltdl and verifying what they register.
  *
  * libltdl opens modules lazily, so a module with an unresolved symbol would

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The [backend] table of flux.toml and its typed accessors.
  *
  * Each value remembers its line and whether it was quoted, so an accessor

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Planning what to run, then running it.  Plans are separate from running
  * so status, confirmation prompts and reports all come from one plan. */
 #include <config.h>

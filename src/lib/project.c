@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Opening a project: config, backend, connection, lock, records; and the
  * validation that guards every apply and rollback. */
 #include <config.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The project object shared by project.c (open, records, validation) and
  * plan.c (planning and running). */
 #ifndef FLUX_PROJECT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Python migrations, upstream-compatible: ID.py defines apply() returning
  * the SQL as str, and may define undo().  All files of a directory are
  * evaluated by one interpreter (python3, or $FLUX_PYTHON), which keeps a

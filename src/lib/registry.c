@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Backend discovery: the C mirror of Python's `flux.backend` entry points.
  *
  * Every *.ini file in a manifest directory may hold a [flux.backend]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Registry internals shared by registry.c (scanning manifests) and
  * module.c (opening modules). */
 #ifndef FLUX_REGISTRY_H

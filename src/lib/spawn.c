@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Running helper programs (python3, generator scripts) and capturing both
  * of their output streams without deadlock. */
 #include <config.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TOML values: the subset flux projects use.  Strings (basic with escapes,
  * literal), integers (decimal with underscores, 0x/0o/0b), floats and
  * booleans.  Arrays, inline tables, multi-line strings and dates are

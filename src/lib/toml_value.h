@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Parsing one TOML value as found right of `=` in flux.toml. */
 #ifndef FLUX_TOML_VALUE_H
 #define FLUX_TOML_VALUE_H

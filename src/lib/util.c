@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small helpers: byte buffers, strings, paths, whole-file reads. */
 #include <config.h>
 #include <errno.h>

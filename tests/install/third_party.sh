@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Run by `make installcheck` (and so by `make distcheck`) against the
 # installed tree: what a distribution's users and third-party backend
 # packages do with it.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # flux backends, --help and --version through the real binary.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The flux binary against real SQLite files: every UPSTREAM.md behaviour.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
 

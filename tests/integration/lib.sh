@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # TAP helpers for the CLI tests.  Each test script sources this file.
 # $FLUX is the flux binary, FLUX_BACKEND_PATH the build tree's manifests.
 set -u

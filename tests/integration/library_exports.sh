@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # libflux's shared object exports exactly the functions its public headers
 # declare: internals stay out of the ABI, and nothing declared is missing.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"

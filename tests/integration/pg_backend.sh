@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The PostgreSQL backend against a real server that this script starts
 # (tools/pg-test-server) and stops, even on failure.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test-only backends, one build per failure the host must catch.
  *
  * The good build ("test-good") keeps its records in a file named by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* flux.toml through inih: accepted TOML, refused TOML, typed options. */
 #include <config.h>
 #include <string.h>

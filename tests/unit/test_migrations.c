@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading migration directories: forms, ids, order, hashes, errors. */
 #include <config.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libflux driving the real PostgreSQL backend module against a real server
  * that this program starts (tools/pg-test-server) before the suite and
  * stops after it.  Each test works in a database of its own; assertions

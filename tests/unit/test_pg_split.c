@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The statement splitter used for no-transaction PostgreSQL migrations,
  * and connection string normalisation. */
 #include <config.h>

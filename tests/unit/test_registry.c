@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Backend discovery and loading through real manifests and real modules. */
 #include <config.h>
 #include <stdio.h>

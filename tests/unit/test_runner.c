@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The runner driven through libflux with a real module (test-good) and a
  * real SQLite file: plans, execution, validation, failures. */
 #include <config.h>

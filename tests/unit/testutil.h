@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers for the Check suites: temporary trees and fixture manifests. */
 #ifndef FLUX_TESTUTIL_H
 #define FLUX_TESTUTIL_H

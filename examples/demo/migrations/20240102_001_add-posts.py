@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A Python migration: apply() and undo() return the SQL to run."""
 
 TABLE = "posts"

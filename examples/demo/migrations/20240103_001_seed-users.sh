@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A generator script: flux runs it with `apply` or `undo` and applies what
 # it prints.  Any language works; this one is POSIX sh.
 case "$1" in
