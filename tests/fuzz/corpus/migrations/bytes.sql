@@ -1,0 +1,1 @@
+ï»¿SELECT 1; -- BOM and ÿ invalid UTF-8

@@ -1,0 +1,2 @@
+-- flux: no-transaction
+CREATE INDEX CONCURRENTLY i ON t(a);

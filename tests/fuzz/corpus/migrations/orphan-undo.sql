@@ -1,0 +1,2 @@
+x.undo
+SELECT 1;

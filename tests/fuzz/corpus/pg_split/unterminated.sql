@@ -1,0 +1,3 @@
+SELECT 'unterminated; 
+;;; -- only comments
+/* unterminated ; 
