@@ -5,14 +5,14 @@
 
 #include <flux/flux.h>
 
-/* Exit codes; documented in flux(1).  Never renumbered. */
+/* Exit codes; documented in flux(1).  The Python tool's: 1 for every
+ * runtime failure (the reason is in the message), 2 for command-line usage
+ * errors (its CLI library's convention); 128+N after signal N. */
 enum {
 	EXIT_OK = 0,
-	EXIT_MIGRATION_FAILED = 1,
-	EXIT_USAGE = 2,      /* bad arguments, flux.toml or migration files */
-	EXIT_BACKEND = 3,    /* plugin, connection, lock */
-	EXIT_CORRUPT = 4,    /* migration directory does not match the database */
-	EXIT_DECLINED = 5    /* confirmation declined or impossible */
+	EXIT_ERROR = 1,  /* a migration failed, corrupt directory, backend,
+			    connection, lock, flux.toml, declined prompt */
+	EXIT_USAGE = 2   /* bad command-line arguments */
 };
 
 struct cli {
@@ -37,12 +37,23 @@ void cli_log(void *ctx, int level, const char *message);
 /* Open the project for a command that talks to a database. */
 int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project **out,
 	     flux_error *err);
+/* FLUX_OK when the configuration file exists; otherwise err gets the
+ * Python tool's "Please run `flux init` ..." message.  cli_open checks it. */
+int cli_need_config(const struct cli *cli, flux_error *err);
+/* Ask QUESTION on stdout and read one line of stdin (terminal or not, as
+ * the Python tool does).  1 for y/yes, 0 for any other answer, -1 at end
+ * of input.  answer gets the line without its newline. */
+int cli_ask(const char *question, char *answer, size_t size);
 /* The URI argument, else $FLUX_DATABASE_URL; NULL after an error message. */
 const char *cli_uri(const char *cmd, const char *arg);
 /* Parse a non-negative count; -1 on bad input. */
 long cli_count(const char *s);
 /* Parse --lock-timeout SECONDS (non-negative); -1 after a usage message. */
 double cli_seconds(const char *cmd, const char *s);
+
+/* slug.c: the Python tool's "-".join(desc.lower().split()); malloc'd,
+ * NULL when out of memory. */
+char *cli_slug(const char *desc);
 
 /* interrupt.c: SIGINT and SIGTERM cancel p's run between begin and end;
  * end returns the signal caught, or 0. */

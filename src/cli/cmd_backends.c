@@ -102,7 +102,7 @@ int cmd_backends(struct cli *cli, int argc, char **argv)
 	if (check && (broken || np)) {
 		fprintf(stderr, "flux: error: %zu broken backend%s, %zu manifest problem%s\n",
 			broken, broken == 1 ? "" : "s", np, np == 1 ? "" : "s");
-		return EXIT_BACKEND;
+		return EXIT_ERROR;
 	}
 	return EXIT_OK;
 }

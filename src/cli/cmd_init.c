@@ -14,27 +14,14 @@ static void help(void)
 {
 	printf("Usage: flux init [OPTIONS] [BACKEND]\n"
 	       "\n"
-	       "Create flux.toml in the current directory for BACKEND (asked for on a\n"
-	       "terminal when omitted).\n"
+	       "Create flux.toml in the current directory for BACKEND, which is asked\n"
+	       "for on standard input when omitted.\n"
 	       "\n"
 	       "Options:\n"
 	       "      --migration-dir DIR   migration directory (default: migrations)\n"
-	       "      --log-level LEVEL     add log_level (DEBUG, INFO, WARNING, ERROR)\n"
+	       "      --log-level LEVEL     add log_level (DEBUG, INFO, WARNING, ERROR,\n"
+	       "                            CRITICAL)\n"
 	       "  -h, --help                show this help\n");
-}
-
-static int prompt_backend(char *buf, size_t n)
-{
-	if (!isatty(STDIN_FILENO)) {
-		cli_usage_error("init", "no BACKEND given and no terminal to ask on");
-		return -1;
-	}
-	printf("Backend: ");
-	fflush(stdout);
-	if (!fgets(buf, (int)n, stdin))
-		return -1;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf[0] ? 0 : -1;
 }
 
 int cmd_init(struct cli *cli, int argc, char **argv)
@@ -59,25 +46,36 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		cli_usage_error("init", "too many arguments");
 		return EXIT_USAGE;
 	}
-	if (level && !flux_log_level_parse(level)) {
-		cli_usage_error("init", "unknown log level '%s'", level);
+	/* What flux writes must read back as the same TOML string. */
+	if (strpbrk(dir, "\"\\\n") || (level && strpbrk(level, "\"\\\n"))) {
+		cli_usage_error("init", "--migration-dir and --log-level may not contain "
+				"quotes, backslashes or newlines");
 		return EXIT_USAGE;
 	}
-	if (strpbrk(dir, "\"\\\n")) {
-		cli_usage_error("init", "migration directory may not contain quotes, "
-				"backslashes or newlines");
-		return EXIT_USAGE;
-	}
-	char asked[128];
+	/* The Python tool writes any level; it warns when the file is read. */
+	if (level && !flux_log_level_parse(level))
+		fprintf(stderr, "flux: warning: unknown log level '%s' written to %s\n",
+			level, cli->config_path);
+	char asked[256];
 	const char *backend = optind < argc ? argv[optind] : NULL;
 	if (access(cli->config_path, F_OK) == 0) {
 		fprintf(stderr, "flux: error: %s already exists\n", cli->config_path);
-		return EXIT_USAGE;
+		return EXIT_ERROR;
 	}
 	if (!backend) {
-		if (prompt_backend(asked, sizeof(asked)) < 0)
-			return EXIT_USAGE;
+		/* Asked whether or not stdin is a terminal, as the Python tool
+		 * does: `echo postgres | flux init` works. */
+		if (cli_ask("Enter the name of the backend to use: ", asked, sizeof(asked)) < 0) {
+			fprintf(stderr, "flux: error: no backend name was read from standard "
+				"input; nothing was written\n");
+			return EXIT_ERROR;
+		}
 		backend = asked;
+	}
+	if (!backend[0] || strpbrk(backend, "\"\\\n")) {
+		fprintf(stderr, "flux: error: '%s' is not a backend name\n"
+			"  hint: `flux backends` lists the installed backends\n", backend);
+		return EXIT_ERROR;
 	}
 	flux_registry *reg;
 	flux_error err;
@@ -90,16 +88,23 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if (!found) {
 		fprintf(stderr, "flux: error: Backend '%s' is not installed\n"
 			"  hint: `flux backends` lists the installed backends\n", backend);
-		return EXIT_BACKEND;
+		return EXIT_ERROR;
 	}
 	/* O_EXCL: never overwrite a flux.toml that appeared meanwhile. */
 	int fd = open(cli->config_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		fprintf(stderr, "flux: error: %s: %s\n", cli->config_path,
 			errno == EEXIST ? "already exists" : strerror(errno));
-		return EXIT_USAGE;
+		return EXIT_ERROR;
 	}
 	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(cli->config_path);
+		fprintf(stderr, "flux: error: %s: %s\n", cli->config_path, strerror(errno));
+		return EXIT_ERROR;
+	}
+	/* Byte for byte the Python tool's file. */
 	fprintf(f, "[flux]\nbackend = \"%s\"\nmigration_directory = \"%s\"\n", backend, dir);
 	if (level)
 		fprintf(f, "log_level = \"%s\"\n", level);
@@ -107,8 +112,8 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if (fclose(f) != 0) {
 		fprintf(stderr, "flux: error: writing %s: %s\n", cli->config_path, strerror(errno));
 		unlink(cli->config_path);
-		return EXIT_USAGE;
+		return EXIT_ERROR;
 	}
-	printf("Created %s for backend '%s'\n", cli->config_path, backend);
+	printf("Created %s\n", cli->config_path);
 	return EXIT_OK;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* flux new: create ID.sql (+ empty ID.undo.sql) or ID.py, named
- * YYYYMMDD_NNN_slug with NNN the first free index for today. */
+/* flux new: create ID.py (the default) or ID.sql + an empty ID.undo.sql,
+ * named YYYYMMDD_NNN_slug with NNN the first free index for today, with
+ * the Python tool's templates byte for byte. */
 #include <config.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -21,26 +22,29 @@ static void help(void)
 	printf("Usage: flux new [OPTIONS] DESCRIPTION\n"
 	       "\n"
 	       "Create a migration named YYYYMMDD_NNN_description in the migration\n"
-	       "directory of flux.toml.\n"
+	       "directory of flux.toml: ID.py with apply() and undo() by default.\n"
 	       "\n"
 	       "Options:\n"
-	       "      --sql       write ID.sql and an empty ID.undo.sql (the default)\n"
-	       "      --python    write ID.py with apply() and undo()\n"
-	       "      --pre       a repeatable migration in pre-apply/ (no undo)\n"
-	       "      --post      a repeatable migration in post-apply/ (no undo)\n"
-	       "  -h, --help      show this help\n");
+	       "      --sql           write an empty ID.sql and an empty ID.undo.sql\n"
+	       "      --python        write ID.py (the default)\n"
+	       "      --kind KIND     sql or python, as the --sql/--python options\n"
+	       "      --pre           a repeatable migration in pre-apply/ (no undo)\n"
+	       "      --post          a repeatable migration in post-apply/ (no undo)\n"
+	       "  -h, --help          show this help\n");
 }
 
-/* The description as the body of a Python docstring: backslashes and
- * quotes escaped, so that any text (three quotes, a trailing quote, a
- * backslash) still makes a valid module that reads back as typed. */
+/* The description as the docstring's body.  The Python tool writes it as
+ * it is; flux does too, unless that would not read back as the same text
+ * (a backslash, or three quotes in a row): then backslashes and quotes
+ * are escaped, so the module still loads. */
 static char *py_docstring(const char *desc)
 {
+	int escape = strchr(desc, '\\') || strstr(desc, "\"\"\"");
 	char *out = malloc(2 * strlen(desc) + 1), *o = out;
 	if (!out)
 		return NULL;
 	for (const char *p = desc; *p; p++) {
-		if (*p == '\\' || *p == '"')
+		if (escape && (*p == '\\' || *p == '"'))
 			*o++ = '\\';
 		*o++ = *p;
 	}
@@ -66,7 +70,8 @@ static int write_file(const char *path, const char *text)
 	return 0;
 }
 
-/* The smallest NNN from 001 not used by a file named DATE_NNN... */
+/* The smallest NNN from 001 that no file in dir starts DATE_NNN with, as
+ * the Python tool counts. */
 static int first_free_index(const char *dir, const char *date)
 {
 	char used[1000] = {0};
@@ -87,11 +92,60 @@ static int first_free_index(const char *dir, const char *date)
 	return -1;
 }
 
+static int make_dirs(const char *dir, int repeatable)
+{
+	/* The Python tool creates the directories on demand too. */
+	char parent[4096];
+	snprintf(parent, sizeof(parent), "%s", dir);
+	if (repeatable)
+		*strrchr(parent, '/') = '\0';
+	if ((mkdir(parent, 0755) != 0 && errno != EEXIST) ||
+	    (repeatable && mkdir(dir, 0755) != 0 && errno != EEXIST)) {
+		fprintf(stderr, "flux: error: cannot create %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int write_python(const char *base, const char *desc, int repeatable)
+{
+	char path[4500];
+	snprintf(path, sizeof(path), "%s.py", base);
+	char *doc = py_docstring(desc);
+	size_t tl = (doc ? strlen(doc) : 0) + 128;
+	char *text = doc ? malloc(tl) : NULL;
+	if (!text) {
+		free(doc);
+		fprintf(stderr, "flux: error: out of memory\n");
+		return EXIT_ERROR;
+	}
+	/* The Python tool's template; repeatable migrations have no undo. */
+	snprintf(text, tl, "\"\"\"\n%s\n\"\"\"\n\n\ndef apply():\n    return \"\"\" \"\"\"\n\n%s",
+		 doc, repeatable ? "" : "\ndef undo():\n    return \"\"\" \"\"\"\n\n");
+	int rc = write_file(path, text) ? EXIT_ERROR : EXIT_OK;
+	free(text);
+	free(doc);
+	return rc;
+}
+
+static int write_sql(const char *base, int repeatable)
+{
+	char path[4500];
+	snprintf(path, sizeof(path), "%s.sql", base);
+	if (write_file(path, ""))
+		return EXIT_ERROR;
+	if (repeatable)
+		return EXIT_OK;
+	snprintf(path, sizeof(path), "%s.undo.sql", base);
+	return write_file(path, "") ? EXIT_ERROR : EXIT_OK;
+}
+
 int cmd_new(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"sql", no_argument, NULL, 's'},
 		{"python", no_argument, NULL, 'p'},
+		{"kind", required_argument, NULL, 'k'},
 		{"pre", no_argument, NULL, 'P'},
 		{"post", no_argument, NULL, 'O'},
 		{"help", no_argument, NULL, 'h'},
@@ -102,15 +156,21 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		switch (c) {
 		case 's': sql = 1; break;
 		case 'p': python = 1; break;
+		case 'k':
+			if (strcmp(optarg, "sql") == 0)
+				sql = 1;
+			else if (strcmp(optarg, "python") == 0)
+				python = 1;
+			else {
+				cli_usage_error("new", "--kind is sql or python, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'P': pre = 1; break;
 		case 'O': post = 1; break;
 		case 'h': help(); return EXIT_OK;
 		default: fprintf(stderr, "Try 'flux new --help'.\n"); return EXIT_USAGE;
 		}
-	}
-	if (pre && post) {
-		cli_usage_error("new", "--pre and --post cannot be used together");
-		return EXIT_USAGE;
 	}
 	if (sql && python) {
 		cli_usage_error("new", "--sql and --python cannot be used together");
@@ -122,94 +182,59 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *desc = argv[optind];
-	char slug[200];
-	size_t n = 0;
-	int in_space = 0;
-	for (const char *p = desc; *p && n + 1 < sizeof(slug); p++) {
-		if (isspace((unsigned char)*p)) {
-			in_space = 1;
-			continue;
-		}
-		if (in_space && n)
-			slug[n++] = '-';
-		in_space = 0;
-		if (*p == '/') {
-			cli_usage_error("new", "DESCRIPTION may not contain '/'");
-			return EXIT_USAGE;
-		}
-		slug[n++] = (char)tolower((unsigned char)*p);
+	flux_error err;
+	if (cli_need_config(cli, &err)) {
+		cli_print_error(&err);
+		return EXIT_ERROR;
 	}
-	slug[n] = '\0';
-	if (!n) {
-		cli_usage_error("new", "DESCRIPTION is empty");
+	/* The Python tool's message and status, after its config check. */
+	if (pre && post) {
+		fprintf(stderr, "flux: error: Cannot create migration with both --pre and "
+			"--post\n");
+		return EXIT_ERROR;
+	}
+	if (strchr(desc, '/')) {
+		cli_usage_error("new", "DESCRIPTION may not contain '/'");
+		return EXIT_USAGE;
+	}
+	char *slug = cli_slug(desc);
+	if (!slug) {
+		fprintf(stderr, "flux: error: out of memory\n");
+		return EXIT_ERROR;
+	}
+	if (!slug[0] || strlen(slug) > 200) {
+		free(slug);
+		cli_usage_error("new", "DESCRIPTION must have 1 to 200 characters besides "
+				"white space");
 		return EXIT_USAGE;
 	}
 	flux_config *cfg;
-	flux_error err;
 	if (flux_config_load(cli->config_path, &cfg, &err)) {
+		free(slug);
 		cli_print_error(&err);
 		return cli_exit_code(&err);
 	}
+	int repeatable = pre || post;
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s%s", flux_config_migration_path(cfg),
 		 pre ? "/pre-apply" : post ? "/post-apply" : "");
 	flux_config_free(cfg);
-	/* The Python tool creates the directories on demand too. */
-	char parent[4096];
-	snprintf(parent, sizeof(parent), "%s", dir);
-	if (pre || post)
-		*strrchr(parent, '/') = '\0';
-	if ((mkdir(parent, 0755) != 0 && errno != EEXIST) ||
-	    ((pre || post) && mkdir(dir, 0755) != 0 && errno != EEXIST)) {
-		fprintf(stderr, "flux: error: cannot create %s: %s\n", dir, strerror(errno));
-		return EXIT_USAGE;
+	if (make_dirs(dir, repeatable)) {
+		free(slug);
+		return EXIT_ERROR;
 	}
 	time_t t = time(NULL);
 	char date[16];
 	strftime(date, sizeof(date), "%Y%m%d", localtime(&t));
 	int index = first_free_index(dir, date);
 	if (index < 0) {
+		free(slug);
 		fprintf(stderr, "flux: error: no free migration index left for %s in %s\n",
 			date, dir);
-		return EXIT_USAGE;
+		return EXIT_ERROR;
 	}
-	char base[4400], path[4500];
+	char base[4400];
 	snprintf(base, sizeof(base), "%s/%s_%03d_%s", dir, date, index, slug);
-	int repeatable = pre || post;
-	if (python) {
-		snprintf(path, sizeof(path), "%s.py", base);
-		char *doc = py_docstring(desc);
-		size_t tl = (doc ? strlen(doc) : 0) + 128;
-		char *text = doc ? malloc(tl) : NULL;
-		if (!text) {
-			free(doc);
-			fprintf(stderr, "flux: error: out of memory\n");
-			return EXIT_USAGE;
-		}
-		snprintf(text, tl,
-			 "\"\"\"%s\"\"\"\n\n\ndef apply():\n    return \"\"\"\n    \"\"\"\n%s",
-			 doc, repeatable ? ""
-				: "\n\ndef undo():\n    return \"\"\"\n    \"\"\"\n");
-		int rc = write_file(path, text) ? EXIT_USAGE : EXIT_OK;
-		free(text);
-		free(doc);
-		return rc;
-	}
-	snprintf(path, sizeof(path), "%s.sql", base);
-	const char *title = strpbrk(desc, "\r\n") ? slug : desc;
-	size_t tl = strlen(title) + 5;
-	char *text = malloc(tl);
-	if (!text) {
-		fprintf(stderr, "flux: error: out of memory\n");
-		return EXIT_USAGE;
-	}
-	snprintf(text, tl, "-- %s\n", title);
-	int wrc = write_file(path, text);
-	free(text);
-	if (wrc)
-		return EXIT_USAGE;
-	if (repeatable)
-		return EXIT_OK;
-	snprintf(path, sizeof(path), "%s.undo.sql", base);
-	return write_file(path, "") ? EXIT_USAGE : EXIT_OK;
+	free(slug);
+	return sql ? write_sql(base, repeatable) : write_python(base, desc, repeatable);
 }

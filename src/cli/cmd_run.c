@@ -57,7 +57,7 @@ static void validate_help(void)
 	       "\n"
 	       "Check that the migration files match the applied migrations: no applied\n"
 	       "file removed or changed, no new file before the last applied one.\n"
-	       "Exit status 4 when they do not; 1 when a no-transaction migration\n"
+	       "Exit status 1 when they do not, or when a no-transaction migration\n"
 	       "stopped half-way.\n"
 	       "\n"
 	       "Options:\n"
@@ -153,30 +153,53 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 	return 0;
 }
 
-static void print_plan(const flux_plan *plan, const char *title)
+/* What will run, before the question: the migrations in order, or why
+ * there are none, and the repeatable migrations around them. */
+static void describe_plan(flux_project *p, const flux_plan *plan, int rollback,
+			  const struct run_opts *ro)
 {
-	printf("%s (%zu):\n", title, flux_plan_count(plan));
-	for (size_t i = 0; i < flux_plan_count(plan); i++)
-		printf("  %s\n", flux_migration_id(flux_plan_get(plan, i)));
+	size_t n = flux_plan_count(plan);
+	const flux_migrations *set = flux_project_migrations(p);
+	size_t applied = flux_project_record_count(p);
+	if (n) {
+		printf("%s (%zu):\n", rollback ? "To Undo" : "To Apply", n);
+		for (size_t i = 0; i < n; i++)
+			printf("  %s\n", flux_migration_id(flux_plan_get(plan, i)));
+	} else if (!rollback && ro->to) {
+		printf("Nothing to apply: '%s' is applied already.\n", ro->to);
+	} else if (ro->n == 0) {
+		printf("Nothing to %s: N is 0 (%zu of %zu migrations are applied).\n",
+		       rollback ? "undo" : "apply", applied,
+		       flux_migrations_count(set, FLUX_STAGE_MAIN));
+	} else if (rollback) {
+		printf("Nothing to undo: no migration is applied.\n");
+	} else {
+		printf("Nothing to apply: all %zu migrations are applied.\n",
+		       flux_migrations_count(set, FLUX_STAGE_MAIN));
+	}
+	size_t pre = flux_migrations_count(set, FLUX_STAGE_PRE);
+	size_t post = flux_migrations_count(set, FLUX_STAGE_POST);
+	if (flux_plan_runs_repeatable(plan) && pre + post)
+		printf("Repeatable: %zu pre-apply before, %zu post-apply after.\n", pre, post);
 }
 
-/* Returns 0 to go on, EXIT_DECLINED otherwise. */
+/* The Python tool's question, read from standard input whether or not it
+ * is a terminal (`echo y | flux apply` proceeds).  0 to go on, else the
+ * exit status. */
 static int confirm(const char *question)
 {
-	if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr, "flux: error: not asking for confirmation: standard input "
-			"is not a terminal\n  hint: pass --auto-approve to run without asking\n");
-		return EXIT_DECLINED;
-	}
-	printf("%s [y/N] ", question);
-	fflush(stdout);
-	char answer[16];
-	if (!fgets(answer, sizeof(answer), stdin) ||
-	    !(answer[0] == 'y' || answer[0] == 'Y')) {
-		printf("Cancelled; nothing was changed.\n");
-		return EXIT_DECLINED;
-	}
-	return 0;
+	char prompt[64], answer[64];
+	snprintf(prompt, sizeof(prompt), "%s [y/n]: ", question);
+	int yes = cli_ask(prompt, answer, sizeof(answer));
+	if (yes > 0)
+		return 0;
+	if (yes < 0)
+		fprintf(stderr, "flux: error: no answer was read from standard input; "
+			"nothing was changed\n  hint: pass --auto-approve (-y) to run "
+			"without asking\n");
+	else
+		fprintf(stderr, "flux: declined; nothing was changed\n");
+	return EXIT_ERROR;
 }
 
 struct report {
@@ -226,23 +249,9 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 		return cli_exit_code(&err);
 	}
 	size_t n = flux_plan_count(plan);
-	if (n == 0) {
-		if (!rollback && ro->to)
-			printf("Nothing to apply: '%s' is applied already.\n", ro->to);
-		else
-			printf(rollback ? "Nothing to undo: no migration is applied.\n"
-					: "Nothing to apply: all %zu migrations are applied.\n",
-			       flux_migrations_count(flux_project_migrations(p), FLUX_STAGE_MAIN));
-		flux_plan_free(plan);
-		flux_project_close(p);
-		return EXIT_OK;
-	}
-	print_plan(plan, rollback ? "To Undo" : "To Apply");
-	char safe[512], question[640];
-	flux_uri_redact(ro->uri, safe, sizeof(safe));
-	snprintf(question, sizeof(question), "%s %zu migration%s on %s?",
-		 rollback ? "Undo" : "Apply", n, n == 1 ? "" : "s", safe);
-	if (!ro->auto_approve && (rc = confirm(question))) {
+	describe_plan(p, plan, rollback, ro);
+	if (!ro->auto_approve &&
+	    (rc = confirm(rollback ? "Undo these migrations?" : "Apply these migrations?"))) {
 		flux_plan_free(plan);
 		flux_project_close(p);
 		return rc;

@@ -53,7 +53,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		return cli_exit_code(&err);
 	}
 	const flux_migrations *set = flux_project_migrations(p);
-	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN), width = 9, applied = 0;
+	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN), width = 2, applied = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, i)));
 		if (l > width)
@@ -62,7 +62,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	char safe[512];
 	flux_uri_redact(uri, safe, sizeof(safe));
 	printf("Database: %s (backend %s)\n\n", safe, flux_project_backend(p)->name);
-	printf("%-*s  %-11s  %s\n", (int)width, "Migration", "Status", "Applied at");
+	/* The Python tool's header words; "Applied at" is flux's own. */
+	printf("%-*s  %-11s  %s\n", (int)width, "ID", "Status", "Applied at");
 	for (size_t i = 0; i < n; i++) {
 		const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
 		const flux_record *r = flux_project_record_find(p, flux_migration_id(m));

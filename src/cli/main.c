@@ -49,10 +49,10 @@ int main(int argc, char **argv)
 	const char *env = getenv("FLUX_LOG_LEVEL");
 	if (env && *env) {
 		cli.log_level = flux_log_level_parse(env);
-		if (!cli.log_level) {
-			fprintf(stderr, "flux: error: unknown FLUX_LOG_LEVEL '%s'\n", env);
-			return EXIT_USAGE;
-		}
+		/* As for log_level in flux.toml: a warning, not a failure. */
+		if (!cli.log_level)
+			fprintf(stderr, "flux: warning: unknown FLUX_LOG_LEVEL '%s' ignored\n",
+				env);
 	}
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},

@@ -6,30 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 int cli_exit_code(const flux_error *err)
 {
-	switch (err->code) {
-	case FLUX_OK:
-		return EXIT_OK;
-	case FLUX_ERR_MIGRATION:
-	case FLUX_ERR_INCOMPLETE:
-		return EXIT_MIGRATION_FAILED;
-	case FLUX_ERR_CONNECTION:
-		return err->migration[0] ? EXIT_MIGRATION_FAILED : EXIT_BACKEND;
-	case FLUX_ERR_CORRUPT:
-		return EXIT_CORRUPT;
-	case FLUX_ERR_INVALID:
-	case FLUX_ERR_CONFIG:
-	case FLUX_ERR_LOAD:
-	case FLUX_ERR_NOT_FOUND:
-	case FLUX_ERR_IO:
-		return EXIT_USAGE;
-	default:
-		return EXIT_BACKEND;
-	}
+	/* The Python tool exits 1 whatever went wrong at run time; the reason
+	 * is in the message (and its status code in libflux's flux_error). */
+	return err->code == FLUX_OK ? EXIT_OK : EXIT_ERROR;
 }
 
 /* message, then where (file:line:col with the line and a caret), then
@@ -99,6 +86,51 @@ void cli_log(void *ctx, int level, const char *message)
 	fprintf(stderr, "flux: %s: %s\n", tag, message);
 }
 
+int cli_need_config(const struct cli *cli, flux_error *err)
+{
+	struct stat st;
+	memset(err, 0, sizeof(*err));
+	if (stat(cli->config_path, &st) == 0 || errno != ENOENT)
+		return FLUX_OK; /* present, or unreadable: flux_config_load says why */
+	/* The Python tool's words, then where flux looked. */
+	err->code = FLUX_ERR_CONFIG;
+	snprintf(err->message, sizeof(err->message),
+		 "Please run `flux init` to create a configuration file");
+	snprintf(err->detail, sizeof(err->detail), "%s does not exist", cli->config_path);
+	return FLUX_ERR_CONFIG;
+}
+
+int cli_ask(const char *question, char *answer, size_t size)
+{
+	printf("%s", question);
+	fflush(stdout);
+	if (!fgets(answer, (int)size, stdin)) {
+		answer[0] = '\0';
+		printf("\n");
+		return -1;
+	}
+	/* A line longer than the buffer: drop the rest so that nothing
+	 * left in stdin answers a later question. */
+	if (!strchr(answer, '\n')) {
+		int c;
+		while ((c = getchar()) != EOF && c != '\n')
+			;
+	}
+	/* A terminal echoed the answer and its newline; a pipe did not. */
+	if (!isatty(STDIN_FILENO))
+		printf("\n");
+	answer[strcspn(answer, "\r\n")] = '\0';
+	/* Like the Python tool's prompt, surrounding blanks do not count. */
+	char *a = answer;
+	while (*a == ' ' || *a == '\t')
+		a++;
+	size_t n = strlen(a);
+	while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
+		a[--n] = '\0';
+	memmove(answer, a, n + 1);
+	return strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0;
+}
+
 const char *cli_uri(const char *cmd, const char *arg)
 {
 	if (arg && *arg)
@@ -136,6 +168,9 @@ double cli_seconds(const char *cmd, const char *s)
 int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project **out,
 	     flux_error *err)
 {
+	int rc = cli_need_config(cli, err);
+	if (rc)
+		return rc;
 	flux_open_options o;
 	flux_open_options_init(&o);
 	o.config_path = cli->config_path;

@@ -325,8 +325,9 @@ int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn f
 		      void *ctx, flux_error *err)
 {
 	flux_error_clear(err);
-	if (plan->count == 0)
-		return FLUX_OK;
+	/* An empty plan still runs pre-apply and post-apply, as the Python
+	 * tool does on every apply (and rollback, unless told otherwise):
+	 * teams recreate views or re-grant privileges there on every deploy. */
 	if (p->cancelled)
 		return flux_error_set(err, FLUX_ERR_CANCELLED, "this project's run was "
 				      "cancelled; open it again to go on");

@@ -80,7 +80,7 @@ migrations_lock_id = 4242'
 	psql -d "$DB" -c "SET application_name = 'holder'" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(6)" >/dev/null 2>&1 &
 	holder=$!
 	sleep 1
-	run 3 "$FLUX" status "$URI" --lock-timeout 2
+	run 1 "$FLUX" status "$URI" --lock-timeout 2
 	rc=$?
 	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 	[ $rc -eq 0 ] && has "$WORK/err" "waiting for advisory lock 4242 (migrations_lock_id), held by pid" &&
@@ -91,9 +91,9 @@ ok "custom schema, table and lock id; lock timeout names the holder" t_custom_sc
 
 t_bad_options() {
 	newdb; project 'migrations_lock_id = "abc"'
-	run 2 "$FLUX" apply "$URI" -y && has "$WORK/err" "flux.toml:6: [backend] migrations_lock_id must be an integer, not 'abc'" || return 1
+	run 1 "$FLUX" apply "$URI" -y && has "$WORK/err" "flux.toml:6: [backend] migrations_lock_id must be an integer, not 'abc'" || return 1
 	project 'migrations_table = "x; DROP TABLE y"'
-	run 2 "$FLUX" apply "$URI" -y &&
+	run 1 "$FLUX" apply "$URI" -y &&
 	has "$WORK/err" "flux.toml:6: [backend] migrations_table 'x; DROP TABLE y' must match ^[A-Za-z0-9_]+\$" || return 1
 	eq "$(sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" 0
 }
@@ -145,7 +145,7 @@ t_uri_forms_and_password() {
 	run 0 "$FLUX" status "postgresql+aiopg:///$DB?host=$PGHOST" && has "$WORK/out" "2 of 3 applied" || return 1
 	run 0 "$FLUX" status "postgres:///$DB?host=$PGHOST" && has "$WORK/out" "2 of 3 applied" || return 1
 	PGDATABASE=$DB run 0 "$FLUX" status "postgresql://" && has "$WORK/out" "2 of 3 applied" || return 1
-	run 3 "$FLUX" status "postgresql://nobody:pw123@/nosuchdb?host=$PGHOST" &&
+	run 1 "$FLUX" status "postgresql://nobody:pw123@/nosuchdb?host=$PGHOST" &&
 	has "$WORK/err" "cannot connect to PostgreSQL" && hasnt "$WORK/err" "pw123"
 }
 ok "asyncpg/aiopg/postgres:// URIs, key=value, PG* defaults, service files; passwords never shown" t_uri_forms_and_password
@@ -158,11 +158,11 @@ t_password_auth() {
 	{ echo "local all pwuser scram-sha-256"; cat "$hba"; } > "$WORK/hba" && cat "$WORK/hba" > "$hba" &&
 	psql -qtA -c "SELECT pg_reload_conf()" >/dev/null || return 1
 	u="postgresql://pwuser@/pwdb?host=$PGHOST"
-	run 3 "$FLUX" status "$u" && has "$WORK/err" "cannot connect to PostgreSQL" || return 1
+	run 1 "$FLUX" status "$u" && has "$WORK/err" "cannot connect to PostgreSQL" || return 1
 	PGPASSWORD=pw-s3cret run 0 "$FLUX" apply "$u" -y && has "$WORK/out" "Applied 3 migrations" || return 1
 	printf '*:*:pwdb:pwuser:pw-s3cret\n' > "$WORK/pgpass" && chmod 600 "$WORK/pgpass" &&
 	PGPASSFILE="$WORK/pgpass" run 0 "$FLUX" status "$u" && has "$WORK/out" "3 of 3 applied" || return 1
-	run 3 "$FLUX" status "postgresql://pwuser:wrong-pw@/pwdb?host=$PGHOST" &&
+	run 1 "$FLUX" status "postgresql://pwuser:wrong-pw@/pwdb?host=$PGHOST" &&
 	has "$WORK/err" "password authentication failed" && hasnt "$WORK/err" "wrong-pw"
 }
 ok "password authentication: PGPASSWORD and PGPASSFILE work; a wrong password is refused, never shown" t_password_auth
