@@ -19,6 +19,7 @@ struct cli {
 	const char *config_path;
 	const char *backend_path;   /* NULL: FLUX_BACKEND_PATH + system dir */
 	int log_level;
+	int verbose;                /* how many -v */
 };
 
 int cmd_init(struct cli *cli, int argc, char **argv);
@@ -28,6 +29,8 @@ int cmd_rollback(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_validate(struct cli *cli, int argc, char **argv);
 int cmd_backends(struct cli *cli, int argc, char **argv);
+/* cmd_version.c: flux --version (with -v, each backend found). */
+int cli_version(const struct cli *cli);
 
 /* output.c */
 void cli_print_error(const flux_error *err);

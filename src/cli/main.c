@@ -35,7 +35,8 @@ static void usage(FILE *out)
 		"                           (default: $FLUX_BACKEND_PATH, then %s)\n"
 		"  -v, --verbose            log more (repeat for debug output)\n"
 		"  -h, --help               show this help\n"
-		"      --version            show the version\n"
+		"      --version            show the version and the backend ABI (with -v,\n"
+		"                           each backend found and its ABI)\n"
 		"\n"
 		"Commands:\n", flux_registry_system_dir());
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -62,22 +63,25 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, version = 0;
 	while ((c = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': cli.config_path = optarg; break;
 		case 'B': cli.backend_path = optarg; break;
 		case 'v':
+			cli.verbose++;
 			cli.log_level = cli.log_level == FLUX_LOG_INFO ? FLUX_LOG_DEBUG
 								       : FLUX_LOG_INFO;
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("flux %s\n", flux_version()); return EXIT_OK;
+		case 'V': version = 1; break; /* after the loop: -v may follow */
 		default:
 			fprintf(stderr, "Try 'flux --help'.\n");
 			return EXIT_USAGE;
 		}
 	}
+	if (version)
+		return cli_version(&cli);
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;

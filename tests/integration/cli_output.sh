@@ -37,4 +37,33 @@ t_exit_code_corrupt() {
 }
 ok "status --exit-code still reports a corrupt directory as such" t_exit_code_corrupt
 
+# The ABI the header in this tree declares, which --version must report.
+abi_of() { sed -n "s/^#define FLUX_BACKEND_ABI_$1 \\([0-9]*\\)$/\\1/p" \
+	"$FLUX_TEST_SRCDIR/include/flux/backend.h"; }
+
+t_version_abi() {
+	abi="$(abi_of MAJOR).$(abi_of MINOR)"
+	[ "$abi" != "." ] || { echo "no ABI in backend.h"; return 1; }
+	run 0 "$FLUX" --version && has "$WORK/out" "backend ABI $abi" &&
+	head -n1 "$WORK/out" | grep -q '^flux [0-9]' && hasnt "$WORK/out" "backends:"
+}
+ok "--version prints the version and the backend ABI" t_version_abi
+
+t_version_verbose() {
+	M="$WORK/manifests"; mkdir -p "$M/b"
+	mods="$FLUX_TEST_BUILDDIR/tests/plugins/.libs"
+	printf '[flux.backend]\nsqlite = %s:flux_sqlite_backend\nwrong = %s:test_good_backend\n' \
+		"$(sed -n 's/^sqlite = \(.*\):.*/\1/p' "$FLUX_TEST_BUILDDIR"/flux.backend/*.ini)" \
+		"$mods/test_wrong_abi.so" > "$M/a.ini"
+	printf '[flux.backend]\nsqlite = %s:test_good_backend\n' "$mods/test_good.so" > "$M/b/b.ini"
+	abi="$(abi_of MAJOR).$(abi_of MINOR)"
+	run 0 "$FLUX" --backend-path "$M:$M/b" --version -v || return 1
+	grep -Eq "^  sqlite +/.*sqlite\.so  ABI $abi\$" "$WORK/out" &&
+	grep -Eq "^  wrong +.*test_wrong_abi\.so  broken: .*ABI" "$WORK/out" &&
+	grep -Eq "^  sqlite +.*test_good\.so  shadowed\$" "$WORK/out" || { cat "$WORK/out"; return 1; }
+	# -v before --version works the same.
+	run 0 "$FLUX" -v --backend-path "$M:$M/b" --version && has "$WORK/out" "backends:"
+}
+ok "--version -v lists each backend found with its module and ABI" t_version_verbose
+
 done_testing
