@@ -1,23 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* The SQLite backend: flux's embedded default, no server needed.
  *
- * URIs: sqlite:PATH (relative or absolute) and sqlite:///ABSOLUTE/PATH.
+ * URIs: sqlite:PATH (relative or absolute), sqlite:///ABSOLUTE/PATH and
+ * sqlite:file:PATH?PARAMS (SQLite's URI filenames; see sqlite_open.c).
  *
  * The run-long migration lock is an flock(2) on the database file itself,
  * taken on a descriptor of our own.  flock locks are independent of the
  * POSIX record locks SQLite uses, so it never blocks ordinary readers and
  * writers of the database, only other flux processes; the kernel drops it
- * when a process dies.  Our descriptor is opened before SQLite's and
- * closed after it, because closing any descriptor of a file drops the
- * process's POSIX locks on it.
+ * when a process dies.  Our descriptor is closed after SQLite's, because
+ * closing any descriptor of a file drops the process's POSIX locks on it.
  *
  * No-transaction migrations keep a mark in <table>_incomplete from before
  * their first statement until their record is written (see backend.h). */
 #include <errno.h>
 #include <stdarg.h>
-#include <stdatomic.h>
-#include <fcntl.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,33 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <flux/backend.h>
-
-struct sq {
-	const struct flux_host *host;
-	char *path;
-	char *table;       /* double-quoted identifier */
-	const char *table_name;
-	long long busy_ms;
-	sqlite3 *db;
-	int lockfd;
-	int in_tx;
-	char *marks_name;  /* the marks table, bare and double-quoted */
-	char *marks;
-	int has_marks;
-	char *mark_id;     /* the migration mark_begin() was last called for */
-	atomic_int cancelled; /* set by sq_cancel(), from a signal or a thread */
-};
-
-static int db_error(struct sq *s, flux_error *err, const char *what)
-{
-	int code = sqlite3_extended_errcode(s->db);
-	s->host->error_set(err, FLUX_ERR_BACKEND, "%s%s%s", what ? what : "",
-			   what ? ": " : "", sqlite3_errmsg(s->db));
-	snprintf(err->detail, sizeof(err->detail), "SQLite result code %d (%s)", code,
-		 sqlite3_errstr(code));
-	return FLUX_ERR_BACKEND;
-}
+#include "sqlite.h"
 
 /* At most 63 bytes, as in PostgreSQL: the statements built around the
  * name then fit their fixed buffers. */
@@ -70,23 +41,12 @@ static int sq_create(const struct flux_host *host, const struct flux_options *op
 		     const char *uri, void **state, flux_error *err)
 {
 	const char *path;
-	if (strncmp(uri, "sqlite:///", 10) == 0)
-		path = uri + 9;
-	else if (strncmp(uri, "sqlite://", 9) == 0)
-		return host->error_set(err, FLUX_ERR_INVALID,
-				       "unsupported SQLite URI '%s': use sqlite:PATH or "
-				       "sqlite:///ABSOLUTE/PATH", uri);
-	else if (strncmp(uri, "sqlite:", 7) == 0)
-		path = uri + 7;
-	else
-		return host->error_set(err, FLUX_ERR_INVALID,
-				       "not an SQLite URI: '%s' (expected sqlite:PATH)", uri);
-	if (!*path)
-		return host->error_set(err, FLUX_ERR_INVALID, "SQLite URI '%s' names no file",
-				       uri);
+	int rc = sq_uri_path(host, uri, &path, err);
+	if (rc)
+		return rc;
 	const char *table;
 	long long busy;
-	int rc = host->option_string(opts, "migrations_table", "_flux_migrations", &table, err);
+	rc = host->option_string(opts, "migrations_table", "_flux_migrations", &table, err);
 	if (!rc)
 		rc = host->option_int(opts, "busy_timeout_ms", 5000, &busy, err);
 	if (rc)
@@ -131,6 +91,7 @@ static void sq_destroy(void *state)
 	if (s->lockfd >= 0)
 		close(s->lockfd);
 	free(s->path);
+	free(s->file);
 	free(s->table);
 	free(s->marks_name);
 	free(s->marks);
@@ -138,30 +99,18 @@ static void sq_destroy(void *state)
 	free(s);
 }
 
+/* Opens an existing file only: one that is missing is created by the
+ * first operation that writes (see sqlite_open.c). */
 static int sq_connect(void *state, flux_error *err)
 {
-	struct sq *s = state;
-	s->lockfd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (s->lockfd < 0)
-		return s->host->error_set(err, FLUX_ERR_BACKEND,
-					  "cannot open SQLite database %s: %s", s->path,
-					  strerror(errno));
-	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-			    NULL) != SQLITE_OK) {
-		char what[512];
-		snprintf(what, sizeof(what), "cannot open SQLite database %s", s->path);
-		return db_error(s, err, what);
-	}
-	sqlite3_busy_timeout(s->db, (int)s->busy_ms);
-	sqlite3_extended_result_codes(s->db, 1);
-	return FLUX_OK;
+	return sq_open(state, 0, err);
 }
 
 static int sq_disconnect(void *state, flux_error *err)
 {
 	struct sq *s = state;
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
-		return db_error(s, err, "closing the database");
+		return sq_db_error(s, err, "closing the database");
 	s->db = NULL;
 	if (s->lockfd >= 0)
 		close(s->lockfd);
@@ -179,22 +128,25 @@ static double mono(void)
 static int sq_lock(void *state, double timeout, flux_error *err)
 {
 	struct sq *s = state;
+	int rc = sq_open_lockfd(s, err);
+	if (rc)
+		return rc;
 	double start = mono();
 	int said = 0;
 	while (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return s->host->error_set(err, FLUX_ERR_BACKEND, "cannot lock %s: %s",
-						  s->path, strerror(errno));
+						  s->file, strerror(errno));
 		double waited = mono() - start;
 		if (timeout >= 0 && waited >= timeout)
 			return s->host->error_set(err, FLUX_ERR_LOCK_TIMEOUT,
 						  "gave up after %.1f s waiting for the migration "
 						  "lock on %s, held by another flux process",
-						  waited, s->path);
+						  waited, s->file);
 		if (!said && waited >= 1.0) {
 			s->host->log(s->host, FLUX_LOG_WARNING,
 				     "waiting for the migration lock on %s (another flux "
-				     "process holds it)", s->path);
+				     "process holds it)", s->file);
 			said = 1;
 		}
 		struct timespec ts = {0, 20 * 1000 * 1000};
@@ -206,16 +158,19 @@ static int sq_lock(void *state, double timeout, flux_error *err)
 static int sq_unlock(void *state, flux_error *err)
 {
 	struct sq *s = state;
-	if (flock(s->lockfd, LOCK_UN) != 0)
+	if (s->lockfd >= 0 && flock(s->lockfd, LOCK_UN) != 0)
 		return s->host->error_set(err, FLUX_ERR_BACKEND, "cannot unlock %s: %s",
-					  s->path, strerror(errno));
+					  s->file, strerror(errno));
 	return FLUX_OK;
 }
 
 static int exec_simple(struct sq *s, const char *sql, flux_error *err)
 {
+	int rc = sq_need_db(s, err);
+	if (rc)
+		return rc;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_error(s, err, NULL);
+		return sq_db_error(s, err, NULL);
 	return FLUX_OK;
 }
 
@@ -224,25 +179,18 @@ static int sq_begin(void *state, flux_error *err)
 	struct sq *s = state;
 	/* IMMEDIATE takes the write lock now, so a busy database shows up as
 	 * a wait here rather than as a failure half-way through. */
-	int rc = exec_simple(s, "BEGIN IMMEDIATE", err);
-	s->in_tx = rc == FLUX_OK;
-	return rc;
+	return exec_simple(s, "BEGIN IMMEDIATE", err);
 }
 
 static int sq_commit(void *state, flux_error *err)
 {
-	struct sq *s = state;
-	int rc = exec_simple(s, "COMMIT", err);
-	if (rc == FLUX_OK)
-		s->in_tx = 0;
-	return rc;
+	return exec_simple(state, "COMMIT", err);
 }
 
 static int sq_rollback(void *state, flux_error *err)
 {
 	struct sq *s = state;
-	s->in_tx = 0;
-	if (sqlite3_get_autocommit(s->db))
+	if (!s->db || sqlite3_get_autocommit(s->db))
 		return FLUX_OK; /* the failed statement already ended it */
 	return exec_simple(s, "ROLLBACK", err);
 }
@@ -251,13 +199,15 @@ static int sq_is_initialized(void *state, int *initialized, flux_error *err)
 {
 	struct sq *s = state;
 	sqlite3_stmt *st;
+	*initialized = 0;
+	if (!s->db)
+		return FLUX_OK; /* no file yet */
 	if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type = 'table' "
 			       "AND name IN (?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, NULL);
+		return sq_db_error(s, err, NULL);
 	sqlite3_bind_text(st, 1, s->table_name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, s->marks_name, -1, SQLITE_STATIC);
 	int rc;
-	*initialized = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (!strcmp((const char *)sqlite3_column_text(st, 0), s->table_name))
 			*initialized = 1;
@@ -266,7 +216,7 @@ static int sq_is_initialized(void *state, int *initialized, flux_error *err)
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s, err, NULL);
+		return sq_db_error(s, err, NULL);
 	return FLUX_OK;
 }
 
@@ -285,18 +235,21 @@ static int sq_initialize(void *state, flux_error *err)
 static int exec_bound(struct sq *s, const char *fmt, const char *table, const char *a,
 		      const char *b, const char *c, const char *what, flux_error *err)
 {
+	int rc = sq_need_db(s, err);
+	if (rc)
+		return rc;
 	char sql[512];
 	snprintf(sql, sizeof(sql), fmt, table);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, what);
+		return sq_db_error(s, err, what);
 	const char *v[] = {a, b, c};
 	for (int i = 0; i < 3 && v[i]; i++)
 		sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
-	int rc = sqlite3_step(st);
+	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s, err, what);
+		return sq_db_error(s, err, what);
 	return FLUX_OK;
 }
 
@@ -332,15 +285,12 @@ static void note_progress(struct sq *s, const char *fmt, ...)
 }
 
 /* Statement by statement, so a failure can be placed exactly: SQLite gives
- * the offset inside the failing statement, we add where it starts. */
-static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags,
-		    flux_error *err)
+ * the offset inside the failing statement, we add where it starts.  sql
+ * ends in a NUL at sql[len] and has no other. */
+static int run_statements(struct sq *s, const char *sql, size_t len, int marking,
+			  flux_error *err)
 {
-	struct sq *s = state;
 	const char *p = sql, *end = sql + len;
-	/* Outside a transaction each statement commits by itself; the mark
-	 * counts them as they go. */
-	int marking = (flags & FLUX_APPLY_NO_TRANSACTION) && s->mark_id;
 	size_t done = 0;
 	while (p < end) {
 		/* sqlite3_interrupt() only stops statements already running. */
@@ -349,10 +299,13 @@ static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags
 						  "its next statement");
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
-		int rc = sqlite3_prepare_v2(s->db, p, (int)(end - p), &st, &tail);
+		/* -1: up to the NUL.  A length short of the NUL would make
+		 * SQLite copy the whole rest of the script for every statement,
+		 * which is quadratic in the migration's size. */
+		int rc = sqlite3_prepare_v2(s->db, p, -1, &st, &tail);
 		if (rc != SQLITE_OK) {
 			int off = sqlite3_error_offset(s->db);
-			db_error(s, err, NULL);
+			sq_db_error(s, err, NULL);
 			err->position = (long)(p - sql) + (off >= 0 ? off : 0) + 1;
 			while (off < 0 && err->position <= (long)len &&
 			       (sql[err->position - 1] == ' ' || sql[err->position - 1] == '\n' ||
@@ -363,6 +316,14 @@ static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags
 					      done + 1, err->message, done);
 			return FLUX_ERR_BACKEND;
 		}
+		if (!tail || tail <= p) {
+			/* Cannot happen without a NUL inside; never loop on it. */
+			sqlite3_finalize(st);
+			s->host->error_set(err, FLUX_ERR_BACKEND, "SQLite stopped reading the "
+					   "SQL before its end");
+			err->position = (long)(p - sql) + 1;
+			return FLUX_ERR_BACKEND;
+		}
 		if (!st) {
 			p = tail;
 			continue; /* only blanks or comments */
@@ -370,7 +331,7 @@ static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			;
 		if (rc != SQLITE_DONE) {
-			db_error(s, err, NULL);
+			sq_db_error(s, err, NULL);
 			int off = sqlite3_error_offset(s->db);
 			const char *start = p;
 			while (start < tail && (*start == ' ' || *start == '\n' || *start == '\t' ||
@@ -392,6 +353,36 @@ static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags
 	return FLUX_OK;
 }
 
+static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags,
+		    flux_error *err)
+{
+	struct sq *s = state;
+	int rc = sq_need_db(s, err);
+	if (rc)
+		return rc;
+	/* SQLite reads SQL up to a NUL: one inside would end the script
+	 * there, silently, or stop the statement loop from advancing. */
+	const char *nul = memchr(sql, '\0', len);
+	if (nul) {
+		s->host->error_set(err, FLUX_ERR_BACKEND, "the SQL contains a NUL byte");
+		err->position = (long)(nul - sql) + 1;
+		return FLUX_ERR_BACKEND;
+	}
+	/* One copy that ends in a NUL (the host's text need not), so SQLite
+	 * reads each statement in place. */
+	char *text = malloc(len + 1);
+	if (!text)
+		return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	memcpy(text, sql, len);
+	text[len] = '\0';
+	/* Outside a transaction each statement commits by itself; the mark
+	 * counts them as they go. */
+	int marking = (flags & FLUX_APPLY_NO_TRANSACTION) && s->mark_id;
+	rc = run_statements(s, text, len, marking, err);
+	free(text);
+	return rc;
+}
+
 /* Hand each row's text columns (up to four) of a SELECT built around a
  * table name to row(); the host's callbacks fail only when out of memory. */
 typedef int (*row_fn)(void *ctx, const char *const *col);
@@ -399,11 +390,13 @@ typedef int (*row_fn)(void *ctx, const char *const *col);
 static int each_row(struct sq *s, const char *fmt, const char *table, row_fn row,
 		    void *ctx, flux_error *err)
 {
+	if (!s->db)
+		return FLUX_OK; /* no file yet, so no rows */
 	char sql[256];
 	snprintf(sql, sizeof(sql), fmt, table);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, NULL);
+		return sq_db_error(s, err, NULL);
 	int rc, n = sqlite3_column_count(st) < 4 ? sqlite3_column_count(st) : 4;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *col[4] = {NULL, NULL, NULL, NULL};
@@ -416,7 +409,7 @@ static int each_row(struct sq *s, const char *fmt, const char *table, row_fn row
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return db_error(s, err, NULL);
+		return sq_db_error(s, err, NULL);
 	return FLUX_OK;
 }
 

@@ -303,7 +303,9 @@ START_TEST(open_errors)
 	project("sqlite", NULL);
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
 	ck_assert_int_eq(flux_project_open(&o, &p, &err), FLUX_ERR_INVALID);
-	ck_assert_str_eq(err.message, "not an SQLite URI: 'mysql://x' (expected sqlite:PATH)");
+	/* The scheme only: the rest of a foreign URI may hold a password. */
+	ck_assert_str_eq(err.message, "not an SQLite URI: it starts with 'mysql:' (expected "
+			 "sqlite:PATH)");
 }
 END_TEST
 
