@@ -28,7 +28,7 @@ struct flux_registry {
 
 const char *flux_registry_system_dir(void)
 {
-	return FLUX_BACKEND_DIR;
+	return FLUX_BACKEND_DIRS;
 }
 
 static int add_problem(flux_registry *reg, const flux_error *e)
@@ -282,8 +282,13 @@ int flux_registry_open(const char *search_path, flux_registry **out, flux_error 
 		rc = add_dir(reg, p, len);
 		p += len + (p[len] == ':');
 	}
-	if (!search_path && rc == FLUX_OK)
-		rc = add_dir(reg, FLUX_BACKEND_DIR, strlen(FLUX_BACKEND_DIR));
+	/* Then the compiled-in directories (configure.ac): the admin's, this
+	 * prefix's, the distribution's. */
+	for (const char *p = FLUX_BACKEND_DIRS; !search_path && *p && rc == FLUX_OK;) {
+		size_t len = strcspn(p, ":");
+		rc = add_dir(reg, p, len);
+		p += len + (p[len] == ':');
+	}
 	if (rc) {
 		flux_registry_free(reg);
 		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");

@@ -233,7 +233,16 @@ START_TEST(environment_search_path)
 	flux_registry *reg = open_path(NULL);
 	ck_assert_ptr_nonnull(flux_registry_find(reg, "test-good"));
 	ck_assert_str_eq(flux_registry_dir(reg, 0, NULL), dir);
-	ck_assert_str_eq(flux_registry_dir(reg, 1, NULL), flux_registry_system_dir());
+	/* Then the admin's, the prefix's and the system's, in that order. */
+	char after[4096] = "";
+	for (size_t i = 1; i < flux_registry_dir_count(reg); i++)
+		snprintf(after + strlen(after), sizeof(after) - strlen(after), "%s%s",
+			 i > 1 ? ":" : "", flux_registry_dir(reg, i, NULL));
+	ck_assert_str_eq(after, FLUX_BACKEND_DIRS);
+	ck_assert_str_eq(flux_registry_system_dir(), FLUX_BACKEND_DIRS);
+	const char *admin = SYSCONFDIR "/flux/flux.backend:";
+	ck_assert_int_eq(strncmp(after, admin, strlen(admin)), 0);
+	ck_assert_str_eq(strrchr(after, ':') + 1, SYSTEM_BACKEND_DIR);
 	flux_registry_free(reg);
 }
 END_TEST
