@@ -32,6 +32,11 @@ char *flux_path_join(const char *dir, const char *name);
 char *flux_path_dirname(const char *path);
 /* Read a whole file; *data is NUL-terminated. */
 int flux_file_read(const char *path, char **data, size_t *len, flux_error *err);
+/* The length of the valid UTF-8 prefix of s (len when all of it is). */
+size_t flux_utf8_check(const char *s, size_t len);
+/* s for a one-line message: control characters and bytes that are not
+ * UTF-8 written as \n, \t, \r, \xNN; cut to fit outsz. */
+void flux_escape(const char *s, size_t len, char *out, size_t outsz);
 
 int flux_error_vset(flux_error *err, flux_status code, const char *fmt, va_list ap);
 void flux_error_detail(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);

@@ -116,12 +116,44 @@ unsigned int flux_sql_directives(const char *sql, size_t len)
 	return q == eol ? FLUX_APPLY_NO_TRANSACTION : 0;
 }
 
-static void set_up(flux_hasher *h, flux_migration *m, char *sql, size_t len)
+/* Backends get SQL with its length, but every database client parses it
+ * as a C string: PostgreSQL silently drops what follows a NUL byte, and
+ * sqlite3_prepare_v2() stops there without moving on, for ever.  So SQL
+ * holding one is refused here, for every backend, before anything runs.
+ * file is the SQL file, or the .py / script whose output sql is. */
+static int check_sql(const flux_migration *m, const char *file, const char *sql,
+		     size_t len, flux_error *err)
+{
+	const char *nul = memchr(sql, '\0', len);
+	if (!nul)
+		return FLUX_OK;
+	int generated = m->kind != FLUX_KIND_SQL;
+	char where[FLUX_ERROR_PATH_MAX];
+	snprintf(where, sizeof(where), "%s%s", file, generated ? " (generated SQL)" : "");
+	flux_error_clear(err);
+	err->code = FLUX_ERR_LOAD;
+	err->position = (long)(nul - sql) + 1;
+	flux_error_locate(err, where, m->id, sql, len);
+	snprintf(err->message, sizeof(err->message), "%s: %s holds a NUL byte (line %d, "
+		 "column %d%s)", file, generated ? "the SQL it produced" : "the SQL",
+		 err->line, err->column, generated ? " of that SQL" : "");
+	flux_error_detail(err, "databases read SQL only up to a NUL byte, so what follows "
+			  "it would be lost; nothing was run");
+	flux_error_hint(err, generated ? "line and column count in the SQL the file produced"
+				       : "remove the byte (a file saved as UTF-16 is full of them)");
+	return FLUX_ERR_LOAD;
+}
+
+static int set_up(flux_hasher *h, flux_migration *m, char *sql, size_t len, flux_error *err)
 {
 	m->up = sql;
 	m->up_len = len;
+	int rc = check_sql(m, m->path, sql, len, err);
+	if (rc)
+		return rc;
 	flux_hasher_md5_hex(h, sql, len, m->hash);
 	m->flags = flux_sql_directives(sql, len);
+	return FLUX_OK;
 }
 
 static int load_error(flux_error *err, const char *path, const char *fmt, const char *a)
@@ -180,9 +212,33 @@ struct reader {
 	flux_error *err;
 };
 
+/* A migration's id is printed in tables, prompts and messages and stored
+ * in the database: a control character (a newline) would break all of
+ * them, and bytes that are not UTF-8 cannot be stored as PostgreSQL text,
+ * so such a file name is refused rather than half-handled. */
+static int check_name(struct reader *r, const char *dir, const char *name, size_t len)
+{
+	size_t bad = flux_utf8_check(name, len);
+	const char *why = bad < len ? "is not valid UTF-8" : NULL;
+	for (size_t i = 0; i < len && !why; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7F)
+			why = name[i] == '\n' ? "holds a newline" : "holds a control character";
+	if (!why)
+		return FLUX_OK;
+	char shown[FLUX_ERROR_ID_MAX];
+	flux_escape(name, len, shown, sizeof(shown));
+	flux_error_set(r->err, FLUX_ERR_LOAD, "%s/%s: the file name %s; a migration id "
+		       "must be printable UTF-8", dir, shown, why);
+	flux_error_hint(r->err, "rename the file (its name is shown with \\n, \\xNN escapes)");
+	return FLUX_ERR_LOAD;
+}
+
 static int add_migration(struct reader *r, flux_stage stage, const char *dir,
 			 const char *name, size_t idlen, flux_migration_kind kind)
 {
+	int rc = check_name(r, dir, name, strlen(name));
+	if (rc)
+		return rc;
 	flux_migration *m = calloc(1, sizeof(*m));
 	if (!m)
 		return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
@@ -197,6 +253,63 @@ static int add_migration(struct reader *r, flux_stage stage, const char *dir,
 	return FLUX_OK;
 }
 
+static int add_undo(struct reader *r, flux_stage stage, const char *dir, const char *name,
+		    size_t len)
+{
+	if (stage != FLUX_STAGE_MAIN) {
+		char *p = flux_path_join(dir, name);
+		int rc = load_error(r->err, p ? p : name,
+				    "%s: repeatable migrations cannot have an undo%s", "");
+		free(p);
+		return rc;
+	}
+	int rc = check_name(r, dir, name, len);
+	if (rc)
+		return rc;
+	if (r->nundos == r->cap_undos) {
+		size_t cap = r->cap_undos ? r->cap_undos * 2 : 64;
+		struct pending_undo *u = realloc(r->undos, cap * sizeof(*u));
+		if (!u)
+			return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
+		r->undos = u;
+		r->cap_undos = cap;
+	}
+	struct pending_undo *u = &r->undos[r->nundos];
+	u->id = flux_strndup(name, len - 9);
+	u->path = flux_path_join(dir, name);
+	if (!u->id || !u->path) {
+		free(u->id);
+		free(u->path);
+		return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
+	}
+	r->nundos++;
+	return FLUX_OK;
+}
+
+/* Why path, which stat() could not follow, is not a migration file. */
+static int unreadable_entry(struct reader *r, const char *path, int e)
+{
+	struct stat lst;
+	const char *why = strerror(e);
+	if (e == ELOOP)
+		why = "a symbolic link loop";
+	else if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+		why = "a symbolic link to nothing (its target does not exist)";
+	return load_error(r->err, path, "%s: %s; a migration must be a readable file", why);
+}
+
+static const char *kind_of_file(mode_t mode)
+{
+	return S_ISFIFO(mode) ? "a FIFO (named pipe)"
+	       : S_ISSOCK(mode) ? "a socket"
+	       : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+					       : "not a regular file";
+}
+
+/* Entries named like a migration (X.sql, X.undo.sql, X.py) or like a
+ * repeatable-migration directory must be what their name says: skipping a
+ * dangling link, a link loop, a FIFO or a directory without a word would
+ * apply a directory that is not the one the user sees. */
 static int scan(struct reader *r, const char *dir, flux_stage stage)
 {
 	DIR *d = opendir(dir);
@@ -215,67 +328,54 @@ static int scan(struct reader *r, const char *dir, flux_stage stage)
 		size_t len = strlen(name);
 		if (name[0] == '.')
 			continue;
+		int named = has_suffix(name, len, ".sql") || has_suffix(name, len, ".py");
+		int stage_dir = stage == FLUX_STAGE_MAIN &&
+				(strcmp(name, "pre-apply") == 0 || strcmp(name, "post-apply") == 0);
 		unsigned char type = de->d_type;
 		struct stat st;
 		char *path = NULL;
-		if (type == DT_UNKNOWN || type == DT_LNK ||
-		    !(has_suffix(name, len, ".sql") || has_suffix(name, len, ".py"))) {
+		if (type != DT_REG || !named) {
 			path = flux_path_join(dir, name);
 			if (!path) {
 				rc = flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
 				break;
 			}
 			if (stat(path, &st) != 0) {
+				/* Anything else unreadable is nothing flux would run. */
+				if (named || stage_dir)
+					rc = unreadable_entry(r, path, errno);
 				free(path);
-				continue; /* a dangling link is nothing we can run */
+				continue;
 			}
 			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
 		}
-		if (type == DT_DIR) {
-			if (stage == FLUX_STAGE_MAIN && strcmp(name, "pre-apply") == 0)
-				rc = scan(r, path, FLUX_STAGE_PRE);
-			else if (stage == FLUX_STAGE_MAIN && strcmp(name, "post-apply") == 0)
-				rc = scan(r, path, FLUX_STAGE_POST);
+		if (stage_dir && type != DT_DIR) {
+			rc = load_error(r->err, path, "%s: is %s, not a directory of repeatable "
+					"migrations", type == DT_REG ? "a file" : kind_of_file(st.st_mode));
+		} else if (type == DT_DIR) {
+			if (stage_dir)
+				rc = scan(r, path, strcmp(name, "pre-apply") == 0 ? FLUX_STAGE_PRE
+										 : FLUX_STAGE_POST);
+			else if (named)
+				rc = load_error(r->err, path, "%s: is a directory, not a migration "
+						"file%s", "");
 		} else if (type == DT_REG) {
-			if (has_suffix(name, len, ".undo.sql")) {
-				if (stage != FLUX_STAGE_MAIN) {
-					char *p = flux_path_join(dir, name);
-					rc = load_error(r->err, p ? p : name,
-							"%s: repeatable migrations cannot have an undo%s", "");
-					free(p);
-				} else {
-					if (r->nundos == r->cap_undos) {
-						size_t cap = r->cap_undos ? r->cap_undos * 2 : 64;
-						struct pending_undo *u = realloc(r->undos, cap * sizeof(*u));
-						if (!u) {
-							rc = flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
-							free(path);
-							break;
-						}
-						r->undos = u;
-						r->cap_undos = cap;
-					}
-					struct pending_undo *u = &r->undos[r->nundos];
-					u->id = flux_strndup(name, len - 9);
-					u->path = flux_path_join(dir, name);
-					if (!u->id || !u->path) {
-						free(u->id);
-						free(u->path);
-						rc = flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
-					} else {
-						r->nundos++;
-					}
-				}
-			} else if (has_suffix(name, len, ".sql")) {
+			if (has_suffix(name, len, ".undo.sql"))
+				rc = add_undo(r, stage, dir, name, len);
+			else if (has_suffix(name, len, ".sql"))
 				rc = add_migration(r, stage, dir, name, len - 4, FLUX_KIND_SQL);
-			} else if (has_suffix(name, len, ".py")) {
+			else if (has_suffix(name, len, ".py"))
 				rc = add_migration(r, stage, dir, name, len - 3, FLUX_KIND_PYTHON);
-			} else if (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) {
+			else if (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) {
 				const char *dot = strrchr(name, '.');
 				rc = add_migration(r, stage, dir, name,
 						   dot && dot != name ? (size_t)(dot - name) : len,
 						   FLUX_KIND_SCRIPT);
 			}
+		} else if (named || (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
+			/* Never opened: reading a FIFO would wait for a writer. */
+			rc = load_error(r->err, path, "%s: is %s, not a migration file",
+					kind_of_file(st.st_mode));
 		}
 		free(path);
 	}
@@ -340,6 +440,29 @@ static void locate_line(flux_error *err, const char *path, int line, int column)
 	free(src);
 }
 
+/* The undo text of an SQL migration (its .undo.sql) or a generator (its
+ * `undo` output), refused when it holds a NUL byte. */
+static int load_undo(flux_migration *m, flux_error *err)
+{
+	int rc = m->kind == FLUX_KIND_SQL
+		? flux_file_read(m->undo_path, &m->undo, &m->undo_len, err)
+		: run_script(m->path, "undo", &m->undo, &m->undo_len, err);
+	if (rc) {
+		if (rc != FLUX_ERR_NOMEM && rc != FLUX_ERR_CANCELLED)
+			err->code = FLUX_ERR_LOAD;
+		return err->code;
+	}
+	rc = check_sql(m, flux_migration_undo_path(m), m->undo, m->undo_len, err);
+	if (rc) {
+		free(m->undo);
+		m->undo = NULL;
+		m->undo_len = 0;
+		return rc;
+	}
+	m->undo_loaded = 1;
+	return FLUX_OK;
+}
+
 static int load_texts(struct reader *r)
 {
 	flux_error *err = r->err;
@@ -358,14 +481,22 @@ static int load_texts(struct reader *r)
 						err->code = FLUX_ERR_LOAD;
 					return err->code;
 				}
-				set_up(r->hasher, m, sql, len);
+				rc = set_up(r->hasher, m, sql, len, err);
+				/* Read now, as the Python tool does: a bad undo
+				 * file fails the run before anything is applied
+				 * or rolled back, not half-way through a rollback. */
+				if (!rc && m->undo_path)
+					rc = load_undo(m, err);
+				if (rc)
+					return rc;
 			} else {
 				char *sql;
 				size_t len;
 				int rc = run_script(m->path, "apply", &sql, &len, err);
+				if (!rc)
+					rc = set_up(r->hasher, m, sql, len, err);
 				if (rc)
 					return rc;
-				set_up(r->hasher, m, sql, len);
 				m->has_undo = s == FLUX_STAGE_MAIN;
 			}
 		}
@@ -401,13 +532,15 @@ static int load_texts(struct reader *r)
 					"%s: repeatable migrations cannot define undo()%s", "");
 		}
 		if (rc == FLUX_OK) {
-			set_up(r->hasher, m, res[i].up, res[i].up_len);
+			rc = set_up(r->hasher, m, res[i].up, res[i].up_len, err);
 			res[i].up = NULL;
 			m->has_undo = res[i].has_undo;
 			m->undo = res[i].undo;
 			m->undo_len = res[i].undo_len;
 			m->undo_loaded = 1;
 			res[i].undo = NULL;
+			if (!rc && m->undo)
+				rc = check_sql(m, m->path, m->undo, m->undo_len, err);
 		}
 		free(res[i].up);
 		free(res[i].undo);
@@ -520,15 +653,9 @@ int flux_migration_undo(const flux_migration *cm, const char **sql, size_t *len,
 	if (!m->has_undo)
 		return FLUX_OK;
 	if (!m->undo_loaded) {
-		int rc = m->kind == FLUX_KIND_SQL
-			? flux_file_read(m->undo_path, &m->undo, &m->undo_len, err)
-			: run_script(m->path, "undo", &m->undo, &m->undo_len, err);
-		if (rc) {
-			if (rc != FLUX_ERR_NOMEM)
-				err->code = FLUX_ERR_LOAD;
-			return err->code;
-		}
-		m->undo_loaded = 1;
+		int rc = load_undo(m, err);
+		if (rc)
+			return rc;
 	}
 	*sql = m->undo;
 	*len = m->undo_len;

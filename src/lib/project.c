@@ -65,7 +65,7 @@ static int on_record(void *ctx, const char *id, const char *hash, const char *at
 		p->cap_records = cap;
 	}
 	flux_record *r = &p->records[p->nrecords];
-	r->id = flux_strdup(id);
+	r->id = flux_strdup(id ? id : ""); /* a NULL id is refused by check_id() */
 	r->hash = flux_strdup(hash ? hash : "");
 	r->applied_at = flux_strdup(at ? at : "");
 	if (!r->id || !r->hash || !r->applied_at) {
@@ -91,7 +91,7 @@ static int on_mark(void *ctx, const char *id, int direction, const char *started
 		p->cap_marks = cap;
 	}
 	flux_incomplete *m = &p->marks[p->nmarks];
-	m->id = flux_strdup(id);
+	m->id = flux_strdup(id ? id : "");
 	m->direction = direction == FLUX_MARK_ROLLBACK ? FLUX_PLAN_ROLLBACK : FLUX_PLAN_APPLY;
 	m->started_at = flux_strdup(started_at ? started_at : "");
 	m->progress = flux_strdup(progress ? progress : "");
@@ -115,12 +115,40 @@ static int by_mark_id(const void *a, const void *b)
 	return strcmp(((const flux_incomplete *)a)->id, ((const flux_incomplete *)b)->id);
 }
 
+/* A record whose id no migration file can have (NULL or empty, a control
+ * character, bytes that are not UTF-8) was written by hand or by another
+ * tool; it is named rather than compared, printed or deleted. */
+static int check_id(const flux_project *p, const char *id, const char *what,
+		    const char *hash, flux_error *err)
+{
+	size_t len = strlen(id);
+	const char *why = !len ? "is NULL or empty"
+			  : flux_utf8_check(id, len) < len ? "is not valid UTF-8" : NULL;
+	for (size_t i = 0; i < len && !why; i++)
+		if ((unsigned char)id[i] < 0x20 || id[i] == 0x7F)
+			why = "holds a control character";
+	if (!why)
+		return FLUX_OK;
+	char shown[FLUX_ERROR_ID_MAX];
+	flux_escape(id, len, shown, sizeof(shown));
+	flux_error_set(err, FLUX_ERR_CORRUPT, "the %s of backend '%s' has a row whose id %s: "
+		       "'%s'%s%s%s", what, p->backend->name, why, shown, hash ? " (hash " : "",
+		       hash ? hash : "", hash ? ")" : "");
+	flux_error_hint(err, "no migration file can have that id; fix or delete the row "
+			"(the id is shown with \\n, \\xNN escapes)");
+	return FLUX_ERR_CORRUPT;
+}
+
 int flux_project_refresh(flux_project *p, flux_error *err)
 {
 	clear_records(p);
 	int rc = p->backend->list_applied(p->state, on_record, p, err);
 	if (!rc && FLUX_BACKEND_HAS(p->backend, list_marks))
 		rc = p->backend->list_marks(p->state, on_mark, p, err);
+	for (size_t i = 0; i < p->nrecords && !rc; i++)
+		rc = check_id(p, p->records[i].id, "record table", p->records[i].hash, err);
+	for (size_t i = 0; i < p->nmarks && !rc; i++)
+		rc = check_id(p, p->marks[i].id, "table of incomplete migrations", NULL, err);
 	if (rc)
 		return rc;
 	if (p->nrecords)

@@ -111,19 +111,93 @@ char *flux_path_dirname(const char *path)
 	return flux_strndup(path, (size_t)(slash - path));
 }
 
+size_t flux_utf8_check(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = p[i];
+		size_t n;
+		unsigned int cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if (c >= 0xC2 && c <= 0xDF) {
+			n = 1, cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2, cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3, cp = c & 0x07;
+		} else {
+			return i;
+		}
+		if (len - i <= n)
+			return i;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				return i;
+			cp = cp << 6 | (p[i + k] & 0x3F);
+		}
+		/* Overlong forms, UTF-16 surrogates and code points past
+		 * U+10FFFF are not UTF-8 (PostgreSQL refuses them too). */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return i;
+		i += n + 1;
+	}
+	return len;
+}
+
+void flux_escape(const char *s, size_t len, char *out, size_t outsz)
+{
+	if (!outsz)
+		return;
+	size_t o = 0, good = flux_utf8_check(s, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char piece[5];
+		size_t n;
+		if (i == good) {
+			/* Past the first bad byte, re-check from the next one. */
+			n = (size_t)snprintf(piece, sizeof(piece), "\\x%02X", c);
+			good = i + 1 + flux_utf8_check(s + i + 1, len - i - 1);
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			n = (size_t)snprintf(piece, sizeof(piece), "\\%c",
+					     c == '\n' ? 'n' : c == '\t' ? 't' : 'r');
+		} else if (c < 0x20 || c == 0x7F) {
+			n = (size_t)snprintf(piece, sizeof(piece), "\\x%02X", c);
+		} else {
+			piece[0] = (char)c;
+			n = 1;
+		}
+		if (o + n >= outsz)
+			break;
+		memcpy(out + o, piece, n);
+		o += n;
+	}
+	out[o] = '\0';
+}
+
 int flux_file_read(const char *path, char **data, size_t *len, flux_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put where a migration was expected must fail
+	 * the S_ISREG check below, not block open() until a writer comes;
+	 * for a regular file the flag changes nothing. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return flux_error_set(err, errno == ENOENT ? FLUX_ERR_NOT_FOUND : FLUX_ERR_IO,
 				      "%s: cannot open: %s", path, strerror(errno));
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
 		int e = errno;
+		close(fd);
+		return flux_error_set(err, FLUX_ERR_IO, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return flux_error_set(err, FLUX_ERR_IO, "%s: %s", path,
 				      S_ISDIR(st.st_mode) ? "is a directory"
-							  : strerror(e));
+							  : "is not a regular file");
 	}
 	flux_buf b = {0};
 	/* Sized from fstat, with a spare byte so the read that sees end of

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <flux/flux.h>
 #include "testutil.h"
@@ -182,6 +183,161 @@ START_TEST(python_override)
 }
 END_TEST
 
+/* Write len bytes, NULs included, to dir/name. */
+static void write_bytes(const char *dir, const char *name, const char *data, size_t len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static char *join(const char *dir, const char *name)
+{
+	static char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return path;
+}
+
+START_TEST(nul_byte_refused_with_its_location)
+{
+	flux_error err;
+	char *d = tu_tmpdir();
+	static const char sql[] = "CREATE TABLE n1 (a int);\nSELECT 1;\0CREATE TABLE n2 (a int);\n";
+	write_bytes(d, "001_nul.sql", sql, sizeof(sql) - 1);
+	read_fails(d, "holds a NUL byte", &err);
+	ck_assert_str_eq(err.file, join(d, "001_nul.sql"));
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_int_eq(err.column, 10);
+	ck_assert_str_eq(err.line_text, "SELECT 1;");
+	ck_assert_str_eq(err.migration, "001_nul");
+
+	/* An undo file is read with its migration, so a rollback cannot stop
+	 * half-way on it. */
+	d = tu_tmpdir();
+	tu_write(d, "001_a.sql", "CREATE TABLE a (x int);\n");
+	write_bytes(d, "001_a.undo.sql", "DROP\0 TABLE a;", 14);
+	read_fails(d, "holds a NUL byte", &err);
+	ck_assert_str_eq(err.file, join(d, "001_a.undo.sql"));
+	ck_assert_int_eq(err.line, 1);
+	ck_assert_int_eq(err.column, 5);
+
+	/* SQL a .py migration returns: located in the generated text. */
+	d = tu_tmpdir();
+	tu_write(d, "001_py.py", "def apply():\n    return 'SELECT 1;\\nSELECT\\x00 2;'\n");
+	read_fails(d, "the SQL it produced holds a NUL byte", &err);
+	char want[4200];
+	snprintf(want, sizeof(want), "%s (generated SQL)", join(d, "001_py.py"));
+	ck_assert_str_eq(err.file, want);
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_int_eq(err.column, 7);
+	d = tu_tmpdir();
+	tu_write(d, "001_py.py", "def apply():\n    return 'SELECT 1;'\n"
+		 "def undo():\n    return '\\x00'\n");
+	read_fails(d, "the SQL it produced holds a NUL byte", &err);
+
+	/* A generator's apply output now, its undo output when asked for. */
+	d = tu_tmpdir();
+	char *gen = tu_write(d, "001_gen.sh", "#!/bin/sh\nprintf 'SELECT 1;\\000SELECT 2;'\n");
+	chmod(gen, 0755);
+	read_fails(d, "the SQL it produced holds a NUL byte", &err);
+	ck_assert_int_eq(err.column, 10);
+	d = tu_tmpdir();
+	gen = tu_write(d, "001_gen.sh", "#!/bin/sh\nif [ \"$1\" = apply ]; then echo 'SELECT 1;'; "
+		       "else printf 'SELECT\\000 -1;'; fi\n");
+	chmod(gen, 0755);
+	flux_migrations *set = read_ok(d);
+	const char *undo;
+	size_t len;
+	const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, 0);
+	ck_assert_int_eq(flux_migration_undo(m, &undo, &len, &err), FLUX_ERR_LOAD);
+	ck_assert_ptr_nonnull(strstr(err.message, "holds a NUL byte"));
+	ck_assert_ptr_null(undo);
+	flux_migrations_free(set);
+}
+END_TEST
+
+START_TEST(unusable_entries_named_like_migrations_refused)
+{
+	flux_error err;
+	char *d = tu_tmpdir();
+	tu_write(d, "001_a.sql", "SELECT 1;");
+	ck_assert_int_eq(symlink("nowhere.sql", join(d, "002_b.sql")), 0);
+	read_fails(d, "002_b.sql: a symbolic link to nothing", &err);
+
+	d = tu_tmpdir();
+	ck_assert_int_eq(symlink("002_b.sql", join(d, "002_b.sql")), 0);
+	read_fails(d, "002_b.sql: a symbolic link loop", &err);
+
+	/* Never opened: reading a FIFO would wait for a writer for ever. */
+	const char *fifos[] = {"002_f.sql", "002_f.undo.sql", "002_f.py"};
+	for (int i = 0; i < 3; i++) {
+		d = tu_tmpdir();
+		ck_assert_int_eq(mkfifo(join(d, fifos[i]), 0644), 0);
+		read_fails(d, "is a FIFO (named pipe), not a migration file", &err);
+		ck_assert_ptr_nonnull(strstr(err.message, fifos[i]));
+	}
+
+	const char *dirs[] = {"002_d.sql", "002_d.undo.sql", "pre-apply/01_p.sql"};
+	for (int i = 0; i < 3; i++) {
+		d = tu_tmpdir();
+		tu_write(d, "001_a.sql", "SELECT 1;");
+		ck_assert_int_eq(mkdir(join(d, "pre-apply"), 0755), 0);
+		ck_assert_int_eq(mkdir(join(d, dirs[i]), 0755), 0);
+		read_fails(d, "is a directory, not a migration file", &err);
+		ck_assert_ptr_nonnull(strstr(err.message, dirs[i]));
+	}
+
+	d = tu_tmpdir();
+	tu_write(d, "post-apply", "a file where a directory belongs");
+	read_fails(d, "post-apply: is a file, not a directory of repeatable migrations", &err);
+
+	/* What was ignored before stays ignored: other names, subdirectories. */
+	d = tu_tmpdir();
+	tu_write(d, "001_a.sql", "SELECT 1;");
+	ck_assert_int_eq(symlink("nowhere", join(d, "README")), 0);
+	ck_assert_int_eq(mkfifo(join(d, "notes.txt"), 0644), 0);
+	ck_assert_int_eq(mkdir(join(d, "archive"), 0755), 0);
+	flux_migrations *set = read_ok(d);
+	ck_assert_uint_eq(flux_migrations_count(set, FLUX_STAGE_MAIN), 1);
+	flux_migrations_free(set);
+}
+END_TEST
+
+START_TEST(ids_must_be_printable_utf8)
+{
+	flux_error err;
+	char *d = tu_tmpdir();
+	tu_write(d, "001_a\nb.sql", "SELECT 1;");
+	read_fails(d, "001_a\\nb.sql: the file name holds a newline", &err);
+	ck_assert_ptr_null(strchr(err.message, '\n'));
+
+	d = tu_tmpdir();
+	tu_write(d, "001_a.sql", "SELECT 1;");
+	tu_write(d, "001_a\t.undo.sql", "SELECT 1;");
+	read_fails(d, "001_a\\t.undo.sql: the file name holds a control character", &err);
+
+	d = tu_tmpdir();
+	tu_write(d, "001_caf\xe9.sql", "SELECT 1;");
+	read_fails(d, "001_caf\\xE9.sql: the file name is not valid UTF-8", &err);
+
+	d = tu_tmpdir();
+	char *gen = tu_write(d, "001_\x1b[31m.sh", "#!/bin/sh\necho 'SELECT 1;'\n");
+	chmod(gen, 0755);
+	read_fails(d, "001_\\x1B[31m.sh: the file name holds a control character", &err);
+
+	/* UTF-8 is fine. */
+	d = tu_tmpdir();
+	tu_write(d, "001_caf\xc3\xa9.sql", "SELECT 1;");
+	flux_migrations *set = read_ok(d);
+	ck_assert_str_eq(flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, 0)),
+			 "001_caf\xc3\xa9");
+	flux_migrations_free(set);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("migrations");
@@ -193,6 +349,9 @@ int main(void)
 	tcase_add_test(tc, python_errors_show_traceback);
 	tcase_add_test(tc, loading_errors);
 	tcase_add_test(tc, python_override);
+	tcase_add_test(tc, nul_byte_refused_with_its_location);
+	tcase_add_test(tc, unusable_entries_named_like_migrations_refused);
+	tcase_add_test(tc, ids_must_be_printable_utf8);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
