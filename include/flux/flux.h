@@ -180,6 +180,11 @@ typedef struct flux_open_options {
 	int log_level;             /* messages below it are dropped; 0: flux.toml's
 				      log_level, else WARNING */
 	const flux_config *config; /* use this instead of reading config_path */
+	/* For commands that only read (status, validate): take no lock and
+	 * create nothing (no record table, no SQLite file); a database
+	 * without the record table reads as nothing applied.  Such a project
+	 * is for inspection: do not execute plans on it. */
+	int read_only;
 } flux_open_options;
 
 void flux_open_options_init(flux_open_options *o);
@@ -187,7 +192,8 @@ void flux_open_options_init(flux_open_options *o);
 typedef struct flux_project flux_project;
 
 /* Read the config and migrations, load the backend, connect, take the
- * lock, create the record table when missing, read the applied records. */
+ * lock, create the record table when missing, read the applied records
+ * (with read_only set: only connect and read). */
 int flux_project_open(const flux_open_options *o, flux_project **out,
 		      flux_error *err);
 /* Release the lock and disconnect; safe on NULL. */

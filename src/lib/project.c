@@ -255,22 +255,28 @@ static int connect_backend(flux_project *p, flux_error *err)
 	return rc;
 }
 
-/* The lock, the record table (created when missing), the records. */
+/* The lock, the record table (created when missing), the records.  A
+ * read-only open takes no lock and creates nothing: a database without
+ * the record table reads as one with nothing applied. */
 static int lock_and_read_records(flux_project *p, const flux_open_options *o,
 				 flux_error *err)
 {
-	int rc = p->backend->lock(p->state, o->lock_timeout, err);
-	p->locked = rc == FLUX_OK;
-	if (rc)
-		return rc;
-	flux_logf(&p->logger, FLUX_LOG_DEBUG, "migration lock taken");
+	int rc = FLUX_OK;
+	if (!o->read_only) {
+		rc = p->backend->lock(p->state, o->lock_timeout, err);
+		p->locked = rc == FLUX_OK;
+		if (rc)
+			return rc;
+		flux_logf(&p->logger, FLUX_LOG_DEBUG, "migration lock taken");
+	}
 	int initialized = 0;
 	rc = p->backend->is_initialized(p->state, &initialized, err);
-	if (!rc && !initialized) {
+	if (!rc && !initialized && !o->read_only) {
 		flux_logf(&p->logger, FLUX_LOG_INFO, "creating the record table");
 		rc = p->backend->initialize(p->state, err);
+		initialized = rc == FLUX_OK;
 	}
-	if (!rc)
+	if (!rc && initialized)
 		rc = flux_project_refresh(p, err);
 	if (!rc)
 		flux_logf(&p->logger, FLUX_LOG_INFO, "%zu migrations applied, %zu incomplete",
