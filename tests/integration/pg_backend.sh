@@ -5,6 +5,12 @@
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
 
 PGDIR="$WORK/pg"
+# Without a server to start (a package build without postgresql), skip
+# with the reason; tools/deps --with-server installs one for tools/check.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	echo "1..0 # SKIP no PostgreSQL server binaries (initdb) installed"
+	exit 0
+fi
 trap '"$FLUX_TEST_SRCDIR/tools/pg-test-server" stop "$PGDIR"; rm -rf "$WORK"' EXIT
 if ! env_lines=$("$FLUX_TEST_SRCDIR/tools/pg-test-server" start "$PGDIR"); then
 	echo "not ok 1 - start a PostgreSQL test server"
@@ -85,7 +91,7 @@ migrations_lock_id = 4242'
 	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 	[ $rc -eq 0 ] && has "$WORK/err" "waiting for advisory lock 4242 (migrations_lock_id), held by pid" &&
 	has "$WORK/err" "application_name 'holder'" &&
-	has "$WORK/err" "gave up after 2.0 s waiting for advisory lock 4242, held by pid"
+	grep -Eq "gave up after [0-9]+\.[0-9] s waiting for advisory lock 4242, held by pid" "$WORK/err"
 }
 ok "custom schema, table and lock id; lock timeout names the holder" t_custom_schema_table_lock
 

@@ -494,6 +494,13 @@ END_TEST
 
 int main(void)
 {
+	/* No server binaries (a package build without postgresql): skip the
+	 * whole suite with the reason, as TAP says it (the driver counts it). */
+	if (system("command -v initdb >/dev/null 2>&1 || "
+		   "ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1") != 0) {
+		printf("1..0 # SKIP no PostgreSQL server binaries (initdb) installed\n");
+		return 0;
+	}
 	server_start();
 	Suite *s = suite_create("pg_lib");
 	TCase *tc = tu_tcase("pg_lib");
