@@ -10,6 +10,23 @@
  * Returns a malloc'd string, or NULL for an unknown scheme. */
 char *pg_uri_normalize(const char *uri);
 
+/* Passwords a connection string holds (user:PASSWORD@, ?password=,
+ * password= and sslpassword= in any spelling libpq accepts), each as
+ * written and decoded; malformed strings included, erring towards more. */
+struct pg_secrets {
+	char **v;
+	size_t n;
+};
+/* Add the secrets of uri to s (zeroed first by the caller); -1 when out
+ * of memory. */
+int pg_secrets_find(struct pg_secrets *s, const char *uri);
+int pg_secrets_add(struct pg_secrets *s, const char *secret);
+void pg_secrets_free(struct pg_secrets *s);
+/* msg with every secret, and every quoted part of it that looks like a
+ * piece of one, replaced by **** (libpq quotes the part of a URI it
+ * could not parse). */
+void pg_scrub(const struct pg_secrets *s, const char *msg, char *out, size_t outsz);
+
 /* One statement of a script: [offset, offset + len). */
 struct pg_stmt {
 	size_t offset;

@@ -34,6 +34,7 @@ struct pg {
 	char *marks_q;
 	int has_marks;     /* the marks table exists */
 	char *mark_id;     /* the migration mark_begin() was last called for */
+	struct pg_secrets secrets; /* hidden from every libpq message shown */
 };
 
 static int valid_ident(const char *t)
@@ -70,7 +71,12 @@ static int pg_error(struct pg *g, PGresult *res, flux_error *err, const char *wh
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *msg = primary ? primary : PQerrorMessage(g->conn);
 	char clean[FLUX_ERROR_MESSAGE_MAX];
-	snprintf(clean, sizeof(clean), "%s", msg && *msg ? msg : "unknown error");
+	/* The server's words concern the SQL; libpq's own may quote the
+	 * connection string. */
+	if (primary || !msg || !*msg)
+		snprintf(clean, sizeof(clean), "%s", msg && *msg ? msg : "unknown error");
+	else
+		pg_scrub(&g->secrets, msg, clean, sizeof(clean));
 	clean[strcspn(clean, "\n")] = '\0';
 	int code = lost(g) ? FLUX_ERR_CONNECTION : FLUX_ERR_BACKEND;
 	g->host->error_set(err, code, "%s%s%s", what ? what : "", what ? ": " : "", clean);
@@ -135,6 +141,33 @@ static PGresult *rows_of(struct pg *g, const char *fmt, const char *table_q, con
 	return NULL;
 }
 
+/* The passwords in the URI as the user wrote it, and as libpq reads it;
+ * a string libpq cannot parse is refused here, its message scrubbed
+ * (libpq quotes the whole URI in it). */
+static int find_secrets(struct pg *g, const struct flux_host *host, const char *uri,
+			const char *conninfo, flux_error *err)
+{
+	if (pg_secrets_find(&g->secrets, uri) < 0 || pg_secrets_find(&g->secrets, conninfo) < 0)
+		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	char *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &why);
+	if (!opts) {
+		char msg[FLUX_ERROR_MESSAGE_MAX];
+		pg_scrub(&g->secrets, why ? why : "out of memory", msg, sizeof(msg));
+		msg[strcspn(msg, "\n")] = '\0';
+		PQfreemem(why);
+		return host->error_set(err, FLUX_ERR_INVALID,
+				       "invalid PostgreSQL connection string: %s", msg);
+	}
+	int rc = FLUX_OK;
+	for (PQconninfoOption *o = opts; o->keyword && !rc; o++)
+		if (o->val && (!strcmp(o->keyword, "password") ||
+			       !strcmp(o->keyword, "sslpassword")))
+			rc = pg_secrets_add(&g->secrets, o->val) < 0;
+	PQconninfoFree(opts);
+	return rc ? host->error_set(err, FLUX_ERR_NOMEM, "out of memory") : FLUX_OK;
+}
+
 static int pg_create(const struct flux_host *host, const struct flux_options *opts,
 		     const char *uri, void **state, flux_error *err)
 {
@@ -168,6 +201,13 @@ static int pg_create(const struct flux_host *host, const struct flux_options *op
 		free(conninfo);
 		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	}
+	rc = find_secrets(g, host, uri, conninfo, err);
+	if (rc) {
+		pg_secrets_free(&g->secrets);
+		free(conninfo);
+		free(g);
+		return rc;
+	}
 	g->host = host;
 	g->conninfo = conninfo;
 	g->schema = schema;
@@ -185,6 +225,7 @@ static int pg_create(const struct flux_host *host, const struct flux_options *op
 		free(g->schema_q);
 		free(g->table_q);
 		free(g->marks_q);
+		pg_secrets_free(&g->secrets);
 		free(conninfo);
 		free(g);
 		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
@@ -208,6 +249,7 @@ static void pg_destroy(void *state)
 	free(g->table_q);
 	free(g->marks_q);
 	free(g->mark_id);
+	pg_secrets_free(&g->secrets);
 	free(g);
 }
 
@@ -223,9 +265,11 @@ static int pg_connect(void *state, flux_error *err)
 	if (!g->conn)
 		return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	if (PQstatus(g->conn) != CONNECTION_OK) {
-		/* libpq's message names host and port, never the password. */
+		/* libpq's message names host, port and user; a password only
+		 * when a malformed URI put a piece of it where a host or port
+		 * goes: scrubbed. */
 		char msg[FLUX_ERROR_MESSAGE_MAX];
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(g->conn));
+		pg_scrub(&g->secrets, PQerrorMessage(g->conn), msg, sizeof(msg));
 		size_t l = strlen(msg);
 		while (l && (msg[l - 1] == '\n' || msg[l - 1] == ' '))
 			msg[--l] = '\0';

@@ -175,91 +175,157 @@ void flux_error_locate_generated(flux_error *err, const char *source_path)
 	free(src);
 }
 
-/* Passwords hide in two shapes: scheme://user:PASSWORD@host and libpq's
- * key=value form (password=..., possibly quoted). */
+/* Keys whose values are secrets: libpq's password and the passphrase of
+ * the client key. */
+static int secret_key(const char *key, size_t len)
+{
+	return (len == 8 && !memcmp(key, "password", 8)) ||
+	       (len == 11 && !memcmp(key, "sslpassword", 11));
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Whether the percent-encoded query key [key, key + len) decodes, as libpq
+ * decodes it, to a secret key (pass%77ord is password). */
+static int secret_query_key(const char *key, size_t len)
+{
+	char dec[16];
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (n == sizeof(dec))
+			return 0;
+		if (key[i] == '%' && i + 2 < len && hexval(key[i + 1]) >= 0 &&
+		    hexval(key[i + 2]) >= 0) {
+			dec[n++] = (char)(hexval(key[i + 1]) * 16 + hexval(key[i + 2]));
+			i += 2;
+		} else {
+			dec[n++] = key[i];
+		}
+	}
+	return secret_key(dec, n);
+}
+
+static void redact_into(flux_buf *b, const char *uri);
+
+/* scheme://user:PASSWORD@host/db?password=...&sslpassword=...  The user
+ * part runs to the last '@' of the whole string, not of the authority:
+ * a password with an unencoded '/', '?' or '#' is still a password, and
+ * hiding too much of a malformed URI is better than showing a secret. */
+static void redact_url(flux_buf *b, const char *uri, const char *auth)
+{
+	const char *at = strrchr(auth, '@');
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	const char *p = uri;
+	if (colon) {
+		flux_buf_append(b, uri, (size_t)(colon + 1 - uri));
+		flux_buf_append(b, "****", 4);
+		p = at;
+	}
+	const char *qm = strchr(p, '?');
+	if (!qm) {
+		flux_buf_append(b, p, strlen(p));
+		return;
+	}
+	flux_buf_append(b, p, (size_t)(qm + 1 - p));
+	for (p = qm + 1; *p;) {
+		size_t l = strcspn(p, "&");
+		const char *eq = memchr(p, '=', l);
+		if (eq && secret_query_key(p, (size_t)(eq - p))) {
+			flux_buf_append(b, p, (size_t)(eq + 1 - p));
+			flux_buf_append(b, "****", 4);
+		} else {
+			flux_buf_append(b, p, l);
+		}
+		p += l;
+		if (*p == '&') {
+			flux_buf_append(b, "&", 1);
+			p++;
+		}
+	}
+}
+
+static int blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* libpq's key = value form: blanks (any isspace) separate pairs, a value
+ * is '...' with backslash escapes or runs to a blank, where a backslash
+ * also escapes the next character. */
+static void redact_conninfo(flux_buf *b, const char *s)
+{
+	const char *p = s;
+	while (*p) {
+		const char *k = p;
+		while (blank(*p))
+			p++;
+		const char *key = p;
+		while (*p && *p != '=' && !blank(*p))
+			p++;
+		size_t kl = (size_t)(p - key);
+		while (blank(*p))
+			p++;
+		if (*p != '=') {
+			flux_buf_append(b, k, (size_t)(p - k));
+			continue;
+		}
+		p++;
+		while (blank(*p))
+			p++;
+		const char *v = p;
+		int quoted = *p == '\'';
+		if (quoted)
+			p++;
+		while (*p && (quoted ? *p != '\'' : !blank(*p))) {
+			if (*p == '\\' && p[1])
+				p++;
+			p++;
+		}
+		if (quoted && *p)
+			p++;
+		flux_buf_append(b, k, (size_t)(v - k));
+		if (secret_key(key, kl)) {
+			flux_buf_append(b, "****", 4);
+		} else if (memchr(v, ':', (size_t)(p - v)) && memchr(v, '@', (size_t)(p - v))) {
+			/* dbname may itself be a URI with a password. */
+			char *inner = flux_strndup(v, (size_t)(p - v));
+			if (inner)
+				redact_into(b, inner);
+			else
+				flux_buf_append(b, "****", 4);
+			free(inner);
+		} else {
+			flux_buf_append(b, v, (size_t)(p - v));
+		}
+	}
+}
+
+static void redact_into(flux_buf *b, const char *uri)
+{
+	const char *scheme = strstr(uri, "://");
+	/* A scheme has no '=' or blank: "dbname=x://" is key = value. */
+	if (scheme && strcspn(uri, "= \t\n\r\f\v") >= (size_t)(scheme - uri))
+		redact_url(b, uri, scheme + 3);
+	else
+		redact_conninfo(b, uri);
+}
+
+/* Passwords hide in URLs (user:PASSWORD@, ?password=, percent-encoded
+ * keys), in libpq's key=value form (password=..., possibly quoted or
+ * escaped) and in URIs inside it.  Whatever the scheme: a URI meant for
+ * another backend must not show its password either. */
 void flux_uri_redact(const char *uri, char *out, size_t outsz)
 {
 	if (!outsz)
 		return;
 	flux_buf b = {0};
-	const char *scheme = strstr(uri, "://");
-	if (scheme) {
-		const char *auth = scheme + 3;
-		const char *end = auth + strcspn(auth, "/?#");
-		const char *at = NULL;
-		for (const char *p = auth; p < end; p++)
-			if (*p == '@')
-				at = p;
-		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-		if (colon) {
-			flux_buf_append(&b, uri, (size_t)(colon + 1 - uri));
-			flux_buf_append(&b, "****", 4);
-		}
-		const char *p = colon ? at : uri;
-		const char *qm = strchr(end, '?');
-		if (!qm) {
-			flux_buf_append(&b, p, strlen(p));
-		} else {
-			/* A password may also ride in the query string. */
-			flux_buf_append(&b, p, (size_t)(qm + 1 - p));
-			for (p = qm + 1; *p;) {
-				size_t l = strcspn(p, "&#");
-				if (l >= 9 && strncmp(p, "password=", 9) == 0) {
-					flux_buf_append(&b, p, 9);
-					flux_buf_append(&b, "****", 4);
-				} else {
-					flux_buf_append(&b, p, l);
-				}
-				p += l;
-				if (*p == '&') {
-					flux_buf_append(&b, "&", 1);
-					p++;
-				} else if (*p == '#') {
-					flux_buf_append(&b, p, strlen(p));
-					break;
-				}
-			}
-		}
-	} else {
-		const char *p = uri;
-		while (*p) {
-			const char *k = p;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			const char *key = p;
-			while (*p && *p != '=' && *p != ' ' && *p != '\t')
-				p++;
-			size_t kl = (size_t)(p - key);
-			while (*p == ' ' || *p == '\t')
-				p++;
-			if (*p != '=') {
-				flux_buf_append(&b, k, (size_t)(p - k));
-				continue;
-			}
-			p++;
-			while (*p == ' ' || *p == '\t')
-				p++;
-			const char *v = p;
-			if (*p == '\'') {
-				p++;
-				while (*p && *p != '\'') {
-					if (*p == '\\' && p[1])
-						p++;
-					p++;
-				}
-				if (*p)
-					p++;
-			} else {
-				while (*p && *p != ' ' && *p != '\t')
-					p++;
-			}
-			flux_buf_append(&b, k, (size_t)(v - k));
-			if (kl == 8 && strncmp(key, "password", 8) == 0)
-				flux_buf_append(&b, "****", 4);
-			else
-				flux_buf_append(&b, v, (size_t)(p - v));
-		}
-	}
-	snprintf(out, outsz, "%s", b.data ? b.data : "");
+	redact_into(&b, uri);
+	/* Out of memory: show nothing rather than something unredacted. */
+	snprintf(out, outsz, "%s", b.data ? b.data : uri[0] ? "****" : "");
 	flux_buf_free(&b);
 }

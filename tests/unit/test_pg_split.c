@@ -79,6 +79,60 @@ START_TEST(normalizes_connection_strings)
 }
 END_TEST
 
+/* scrub(uri, msg): msg as shown after hiding uri's secrets. */
+static char *scrub(const char *uri, const char *msg)
+{
+	static char out[512];
+	struct pg_secrets sec = {0};
+	ck_assert_int_eq(pg_secrets_find(&sec, uri), 0);
+	pg_scrub(&sec, msg, out, sizeof(out));
+	pg_secrets_free(&sec);
+	return out;
+}
+
+START_TEST(hides_passwords_in_libpq_messages)
+{
+	/* libpq's parse errors quote the whole URI, or the piece it stopped at. */
+	ck_assert_str_eq(scrub("postgresql://u:S3CRETPW@[::1",
+			       "end of string reached when looking for matching \"]\" in IPv6 "
+			       "host address in URI: \"postgresql://u:S3CRETPW@[::1\""),
+			 "end of string reached when looking for matching \"]\" in IPv6 "
+			 "host address in URI: \"****\"");
+	ck_assert_str_eq(scrub("postgresql://u@h/db?password=S3%zzCRET",
+			       "invalid percent-encoded token: \"S3%zzCRET\""),
+			 "invalid percent-encoded token: \"****\"");
+	/* Percent-encoded, as written and decoded; a percent-encoded key. */
+	ck_assert_str_eq(scrub("postgresql://u:S3%43RET@h/db", "pw S3CRET, S3%43RET"),
+			 "pw ****, ****");
+	ck_assert_str_eq(scrub("postgresql:///db?host=/tmp&pass%77ord=S3CRET&x=1",
+			       "got \"S3CRET\""), "got \"****\"");
+	/* A piece of a password libpq took for a port, and one put in a host. */
+	ck_assert_str_eq(scrub("postgresql://u:S3/CRET@h/db",
+			       "invalid integer value \"S3\" for connection option \"port\""),
+			 "invalid integer value \"****\" for connection option \"port\"");
+	ck_assert_str_eq(scrub("postgresql://u:pa?ss@h/db", "host \"pa?ss@h\""),
+			 "host \"****\"");
+	/* key = value: quoted with escapes, escaped blanks, newline separators,
+	 * sslpassword, and a URI as a value. */
+	ck_assert_str_eq(scrub("host=h password = 'S3 C\\'RET'", "S3 C'RET and S3"),
+			 "**** and S3");
+	ck_assert_str_eq(scrub("host=h password=S3\\ CRET", "x S3 CRET y"), "x **** y");
+	ck_assert_str_eq(scrub("host=h\npassword=S3CRET", "S3CRET"), "****");
+	ck_assert_str_eq(scrub("sslpassword=S3CRET host=h", "S3CRET"), "****");
+	ck_assert_str_eq(scrub("dbname=postgresql://u:S3CRET@h/db",
+			       "database \"postgresql://u:S3CRET@h/db\" does not exist"),
+			 "database \"****\" does not exist");
+	/* What is not a secret stays: libpq's syntax, hosts, users. */
+	ck_assert_str_eq(scrub("postgresql://bob:S3CRET@db.example/app",
+			       "connection to server at \"db.example\" failed: missing \"=\" "
+			       "for user \"bob\""),
+			 "connection to server at \"db.example\" failed: missing \"=\" "
+			 "for user \"bob\"");
+	ck_assert_str_eq(scrub("host=h dbname=x", "could not connect to \"h\""),
+			 "could not connect to \"h\"");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pg_split");
@@ -86,6 +140,7 @@ int main(void)
 	tcase_add_test(tc, splits_at_top_level_semicolons);
 	tcase_add_test(tc, keeps_begin_atomic_bodies_whole);
 	tcase_add_test(tc, normalizes_connection_strings);
+	tcase_add_test(tc, hides_passwords_in_libpq_messages);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
