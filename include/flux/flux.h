@@ -185,6 +185,16 @@ typedef struct flux_open_options {
 	 * without the record table reads as nothing applied.  Such a project
 	 * is for inspection: do not execute plans on it. */
 	int read_only;
+	/* Seconds each helper (the python3 evaluating the .py migrations, a
+	 * generator script) may run before it and all it started are killed
+	 * and the open (or the undo) fails naming the file; <= 0: no limit
+	 * (default). */
+	double helper_timeout;
+	/* When set, *opening is the project from the start of
+	 * flux_project_open() until it returns (then NULL), so that a signal
+	 * handler can flux_project_cancel() it: that kills the running
+	 * helper and fails the open.  NULL: not published. */
+	struct flux_project *volatile *opening;
 } flux_open_options;
 
 void flux_open_options_init(flux_open_options *o);
@@ -288,6 +298,9 @@ int flux_plan_execute(flux_project *p, const flux_plan *plan,
  * thread: the backend is asked to cancel what runs now (that migration
  * fails and rolls back; see backend.h), nothing more starts (post-apply
  * included), and execute returns FLUX_ERR_CANCELLED naming the migration.
+ * A running helper (.py evaluation, generator) is killed with its process
+ * group, during execute or during flux_project_open() (see
+ * flux_open_options.opening), and no new one starts.
  * Async-signal-safe.  A later execute on the same project is refused. */
 void flux_project_cancel(flux_project *p);
 

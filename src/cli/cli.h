@@ -18,6 +18,7 @@ enum {
 struct cli {
 	const char *config_path;
 	const char *backend_path;   /* NULL: FLUX_BACKEND_PATH + system dir */
+	double helper_timeout;      /* --helper-timeout; 0: none */
 	int log_level;
 	int verbose;                /* how many -v */
 };
@@ -62,5 +63,9 @@ char *cli_slug(const char *desc);
  * end returns the signal caught, or 0. */
 void cli_interrupt_begin(flux_project *p);
 int cli_interrupt_end(void);
+/* Around flux_project_open: the slot for flux_open_options.opening; a
+ * signal then kills the running helper and flux dies of the signal. */
+flux_project *volatile *cli_interrupt_open_begin(void);
+void cli_interrupt_open_end(void);
 
 #endif

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* flux: command dispatch and global options. */
 #include <config.h>
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,9 @@ static void usage(FILE *out)
 		"  -c, --config FILE        configuration file (default: flux.toml)\n"
 		"      --backend-path PATH  manifest directories to search, colon-separated\n"
 		"                           (default: $FLUX_BACKEND_PATH, then %s)\n"
+		"      --helper-timeout S   stop a .py migration's python3 or a generator\n"
+		"                           (and all it started) after S seconds (default:\n"
+		"                           no limit)\n"
 		"  -v, --verbose            log more (repeat for debug output)\n"
 		"  -h, --help               show this help\n"
 		"      --version            show the version and the backend ABI (with -v,\n"
@@ -58,6 +63,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"backend-path", required_argument, NULL, 'B'},
+		{"helper-timeout", required_argument, NULL, 'T'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
@@ -68,6 +74,18 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': cli.config_path = optarg; break;
 		case 'B': cli.backend_path = optarg; break;
+		case 'T': {
+			char *end;
+			errno = 0;
+			cli.helper_timeout = strtod(optarg, &end);
+			if (!*optarg || *end || errno || !isfinite(cli.helper_timeout) ||
+			    cli.helper_timeout <= 0) {
+				cli_usage_error(NULL, "--helper-timeout takes a positive number "
+						"of seconds, not '%s'", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'v':
 			cli.verbose++;
 			cli.log_level = cli.log_level == FLUX_LOG_INFO ? FLUX_LOG_DEBUG

@@ -179,5 +179,10 @@ int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project
 	o.lock_timeout = lock_timeout;
 	o.log = cli_log;
 	o.log_level = cli->log_level;
-	return flux_project_open(&o, out, err);
+	o.helper_timeout = cli->helper_timeout;
+	/* Helpers run while the project opens: a signal must reach them. */
+	o.opening = cli_interrupt_open_begin();
+	rc = flux_project_open(&o, out, err);
+	cli_interrupt_open_end();
+	return rc;
 }

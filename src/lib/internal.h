@@ -4,6 +4,7 @@
 #define FLUX_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <flux/flux.h>
@@ -79,11 +80,29 @@ void flux_logf(const struct flux_logger *lg, int level, const char *fmt, ...)
 	FLUX_PRINTF(3, 4);
 
 
+/* The helper programs of one project (spawn.c): their time limit, and the
+ * process groups running now, so that flux_project_cancel() can kill them
+ * from a signal handler.  All zero: no limit, nothing running. */
+#define FLUX_HELPER_SLOTS 4
+typedef struct flux_helpers {
+	double timeout;                        /* seconds; <= 0: none */
+	atomic_int cancelled;
+	atomic_int running[FLUX_HELPER_SLOTS]; /* process group ids; 0: free */
+} flux_helpers;
+/* Kill the running helpers' process groups and refuse to start more.
+ * Async-signal-safe. */
+void flux_helpers_cancel(flux_helpers *h);
+
 /* Running helper programs (spawn.c): argv[0] is searched in PATH when it
- * has no slash.  Captures stdout and stderr; *status is the exit status,
- * or 128 + signal. */
-int flux_spawn_capture(const char *const argv[], const char *cwd, flux_buf *out,
-		       flux_buf *errout, int *status, flux_error *err);
+ * has no slash.  The helper runs in its own process group, which is
+ * killed when it exits, times out or h is cancelled (h may be NULL: no
+ * limit, no cancel).  Captures stdout and stderr; *status is the exit
+ * status, or 128 + signal.  Errors name name (argv[0] when NULL):
+ * FLUX_ERR_CANCELLED, or FLUX_ERR_LOAD with *status -1 after the time
+ * limit (out then holds what it wrote before). */
+int flux_spawn_capture(const char *const argv[], const char *cwd, const char *name,
+		       flux_helpers *h, flux_buf *out, flux_buf *errout, int *status,
+		       flux_error *err);
 
 /* Python migrations (python.c): evaluate apply() and undo() of many files
  * in one interpreter. */
@@ -97,8 +116,14 @@ typedef struct flux_py_result {
 	int error_line;    /* the failing line of the .py file, 0 if unknown */
 	int error_column;  /* its column (SyntaxError only), 0 if unknown */
 } flux_py_result;
-int flux_python_eval(const char *const *paths, size_t n, flux_py_result *results,
-		     flux_error *err);
+int flux_python_eval(const char *const *paths, size_t n, flux_helpers *h,
+		     flux_py_result *results, flux_error *err);
+
+/* flux_migrations_read() whose helpers (.py evaluation, generators, now
+ * and for undo later) obey h, which must outlive the set; NULL: none. */
+int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out,
+			 flux_error *err);
+
 
 /* An MD5 hasher to reuse across many files (hash.c); NULL from new() when
  * out of memory, and hashing with a NULL hasher falls back to one-shot. */

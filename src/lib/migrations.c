@@ -30,6 +30,7 @@ struct flux_migration {
 	int undo_loaded;
 	char *undo;
 	size_t undo_len;
+	flux_helpers *helpers;  /* the set's, for generating the undo later */
 };
 
 struct list {
@@ -40,6 +41,7 @@ struct list {
 struct flux_migrations {
 	char *dir;
 	struct list stage[3];
+	flux_helpers *helpers;  /* time limit and cancel of helpers; may be NULL */
 };
 
 static void migration_free(flux_migration *m)
@@ -163,8 +165,8 @@ static int load_error(flux_error *err, const char *path, const char *fmt, const 
 	return FLUX_ERR_LOAD;
 }
 
-static int run_script(const char *path, const char *mode, char **sql, size_t *len,
-		      flux_error *err)
+static int run_script(const char *path, const char *mode, flux_helpers *h, char **sql,
+		      size_t *len, flux_error *err)
 {
 	const char *argv[] = {path, mode, NULL};
 	char *dir = flux_path_dirname(path);
@@ -176,7 +178,8 @@ static int run_script(const char *path, const char *mode, char **sql, size_t *le
 	argv[0] = abs;
 	flux_buf out = {0}, errout = {0};
 	int status = 0;
-	int rc = dir && abs ? flux_spawn_capture(argv, dir, &out, &errout, &status, err)
+	int rc = dir && abs ? flux_spawn_capture(argv, dir, path, h, &out, &errout, &status,
+						 err)
 			    : flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	free(dir);
 	free(abs);
@@ -246,6 +249,7 @@ static int add_migration(struct reader *r, flux_stage stage, const char *dir,
 	m->path = flux_path_join(dir, name);
 	m->kind = kind;
 	m->stage = stage;
+	m->helpers = r->set->helpers;
 	if (!m->id || !m->path || list_push(&r->set->stage[stage], m) < 0) {
 		migration_free(m);
 		return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
@@ -446,7 +450,7 @@ static int load_undo(flux_migration *m, flux_error *err)
 {
 	int rc = m->kind == FLUX_KIND_SQL
 		? flux_file_read(m->undo_path, &m->undo, &m->undo_len, err)
-		: run_script(m->path, "undo", &m->undo, &m->undo_len, err);
+		: run_script(m->path, "undo", m->helpers, &m->undo, &m->undo_len, err);
 	if (rc) {
 		if (rc != FLUX_ERR_NOMEM && rc != FLUX_ERR_CANCELLED)
 			err->code = FLUX_ERR_LOAD;
@@ -492,7 +496,8 @@ static int load_texts(struct reader *r)
 			} else {
 				char *sql;
 				size_t len;
-				int rc = run_script(m->path, "apply", &sql, &len, err);
+				int rc = run_script(m->path, "apply", m->helpers, &sql, &len,
+						    err);
 				if (!rc)
 					rc = set_up(r->hasher, m, sql, len, err);
 				if (rc)
@@ -516,7 +521,7 @@ static int load_texts(struct reader *r)
 				k++;
 			}
 	if (!rc)
-		rc = flux_python_eval(paths, npy, res, err);
+		rc = flux_python_eval(paths, npy, r->set->helpers, res, err);
 	for (size_t i = 0; i < npy && res; i++) {
 		flux_migration *m = ms[i];
 		if (rc == FLUX_OK && res[i].error) {
@@ -554,6 +559,12 @@ static int load_texts(struct reader *r)
 
 int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err)
 {
+	return flux_migrations_load(dir, NULL, out, err);
+}
+
+int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out,
+			 flux_error *err)
+{
 	flux_error_clear(err);
 	*out = NULL;
 	struct reader r = {.err = err};
@@ -562,6 +573,7 @@ int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err
 		free(r.set);
 		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	}
+	r.set->helpers = h;
 	int rc = scan(&r, dir, FLUX_STAGE_MAIN);
 	for (int s = 0; s < 3 && rc == FLUX_OK; s++) {
 		struct list *l = &r.set->stage[s];

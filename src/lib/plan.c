@@ -315,8 +315,9 @@ static int run_stage(flux_project *p, flux_stage stage, flux_progress_fn fn, voi
 
 void flux_project_cancel(flux_project *p)
 {
-	/* Only a flag write and the backend's own signal-safe call. */
+	/* Only flag writes, kill(2) and the backend's own signal-safe call. */
 	p->cancelled = 1;
+	flux_helpers_cancel(&p->helpers);
 	if (p->connected && FLUX_BACKEND_HAS(p->backend, cancel))
 		p->backend->cancel(p->state);
 }

@@ -286,6 +286,7 @@ static int lock_and_read_records(flux_project *p, const flux_open_options *o,
 
 struct read_job {
 	const char *dir;
+	flux_helpers *helpers;
 	flux_migrations *set;
 	flux_error err;
 	int rc;
@@ -294,7 +295,7 @@ struct read_job {
 static void *read_migrations(void *arg)
 {
 	struct read_job *j = arg;
-	j->rc = flux_migrations_read(j->dir, &j->set, &j->err);
+	j->rc = flux_migrations_load(j->dir, j->helpers, &j->set, &j->err);
 	return NULL;
 }
 
@@ -313,6 +314,11 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 	p->logger.ctx = o->log_ctx;
 	p->logger.level = o->log_level;
 	flux_host_init(&p->host, &p->logger);
+	p->helpers.timeout = o->helper_timeout;
+	/* Published for flux_project_cancel() from a signal handler: the
+	 * helpers run before this function returns. */
+	if (o->opening)
+		*o->opening = p;
 	int rc = FLUX_OK;
 	if (o->config) {
 		p->config = o->config;
@@ -321,6 +327,8 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 		p->config = p->owned_config;
 	}
 	if (rc) {
+		if (o->opening)
+			*o->opening = NULL;
 		flux_project_close(p);
 		return rc;
 	}
@@ -333,7 +341,8 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 	 * about as long as the other.  Nothing touches the database before
 	 * both are done and the files are known to be good: a broken file
 	 * fails the run with the database untouched. */
-	struct read_job job = {.dir = flux_config_migration_path(p->config)};
+	struct read_job job = {.dir = flux_config_migration_path(p->config),
+			       .helpers = &p->helpers};
 	pthread_t reader;
 	int threaded = pthread_create(&reader, NULL, read_migrations, &job) == 0;
 	if (!threaded)
@@ -356,8 +365,15 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 			  "post-apply in %s", flux_migrations_count(p->migrations, FLUX_STAGE_MAIN),
 			  flux_migrations_count(p->migrations, FLUX_STAGE_PRE),
 			  flux_migrations_count(p->migrations, FLUX_STAGE_POST), job.dir);
+	/* A cancel that came while no helper ran (during the connection)
+	 * still stops here, before the lock and anything it changes. */
+	if (!rc && p->cancelled)
+		rc = flux_error_set(err, FLUX_ERR_CANCELLED, "cancelled while opening the "
+				    "project; nothing was changed");
 	if (!rc)
 		rc = lock_and_read_records(p, o, err);
+	if (o->opening)
+		*o->opening = NULL;
 	if (rc) {
 		if (!err->code)
 			err->code = rc;

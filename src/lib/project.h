@@ -24,6 +24,9 @@ struct flux_project {
 	/* Set by flux_project_cancel() from a signal handler or another
 	 * thread: a lock-free atomic serves both. */
 	atomic_int cancelled;
+	/* The .py evaluation and generators: time limit, running groups
+	 * (killed by flux_project_cancel()). */
+	flux_helpers helpers;
 	int connected;
 	int locked;
 	char *uri;
