@@ -7,8 +7,11 @@
  * handler, hence the lock-free table of running groups), when its time
  * limit passes, when reading its output fails, and when it exits (a
  * background child it leaves behind would otherwise outlive flux, or hold
- * our pipes open for ever).  Its own group also keeps a terminal's Ctrl-C
- * from reaching it behind flux's back: flux's handler decides. */
+ * our pipes open for ever).  The group is a new session's: a helper has no
+ * controlling terminal, so a terminal's Ctrl-C does not reach it behind
+ * flux's back (flux's handler decides), and one that reads /dev/tty fails
+ * at once instead of being stopped for ever (SIGTTIN), as a process group
+ * in the background of flux's terminal would be. */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -182,10 +185,10 @@ int flux_spawn_capture(const char *const argv[], const char *cwd, const char *na
 	 * addchdir_np; Debian 12 has it. */
 	if (cwd)
 		posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	/* Its own process group; no blocked signals (a signal handler or a
-	 * thread may have some blocked now); SIGPIPE and SIGXFSZ at their
-	 * defaults even if our process ignores them, so a pipeline inside
-	 * a generator ends as it would from a shell. */
+	/* Its own session and process group; no blocked signals (a signal
+	 * handler or a thread may have some blocked now); SIGPIPE and SIGXFSZ
+	 * at their defaults even if our process ignores them, so a pipeline
+	 * inside a generator ends as it would from a shell. */
 	posix_spawnattr_t at;
 	posix_spawnattr_init(&at);
 	sigset_t none, defaults;
@@ -193,10 +196,9 @@ int flux_spawn_capture(const char *const argv[], const char *cwd, const char *na
 	sigemptyset(&defaults);
 	sigaddset(&defaults, SIGPIPE);
 	sigaddset(&defaults, SIGXFSZ);
-	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &defaults);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
 				      POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
 	int rc = strchr(argv[0], '/')

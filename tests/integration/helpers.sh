@@ -286,4 +286,27 @@ EOF
 }
 ok "a generator that exits leaving a child on its stdout: flux goes on, the child is killed" t_leftover_child
 
+t_no_terminal() {
+	fresh
+	# A generator that wants the terminal: flux runs in the foreground of
+	# one (script's pseudo-terminal), the helper must fail, not be stopped.
+	cat > migrations/002_tty <<'EOF'
+#!/bin/sh
+if read -r line < /dev/tty; then echo "SELECT 1;"; else echo "no terminal here" >&2; exit 3; fi
+EOF
+	chmod +x migrations/002_tty
+	timeout -k 5 "$BOUND" script -qec "'$FLUX' status 'sqlite:$DB'" /dev/null \
+		</dev/null >"$WORK/out" 2>&1
+	got=$?
+	[ "$got" -ne 124 ] && [ "$got" -ne 137 ] ||
+		{ echo "still running after $BOUND s"; cat "$WORK/out"; return 1; }
+	has "$WORK/out" "migrations/002_tty apply: generator exited with status 3" &&
+	has "$WORK/out" "no terminal here"
+}
+if command -v script >/dev/null 2>&1; then
+	ok "a generator reading /dev/tty fails at once instead of stopping flux for ever" t_no_terminal
+else
+	T_NUM=$((T_NUM + 1)); echo "ok $T_NUM # SKIP script(1) not installed"
+fi
+
 done_testing
