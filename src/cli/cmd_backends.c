@@ -3,6 +3,7 @@
 #include <config.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,6 +15,8 @@ static void help(void)
 	       "List the backends found in the manifest directories ($FLUX_BACKEND_PATH,\n"
 	       "then %s): name, description, module, manifest line,\n"
 	       "ABI version, and whether a definition is shadowed by an earlier one.\n"
+	       "A manifest or module that anyone but root and you could change (or\n"
+	       "that sits in such a directory) is listed as refused; see flux-backend(7).\n"
 	       "\n"
 	       "Options:\n"
 	       "      --check    exit 1 when any manifest or module is broken, saying why\n"
@@ -51,6 +54,11 @@ int cmd_backends(struct cli *cli, int argc, char **argv)
 		const char *d = flux_registry_dir(reg, i, &exists);
 		printf("  %s%s\n", d, exists ? "" : " (missing)");
 	}
+	/* Said here because nothing else would show it; libflux reads the
+	 * same variable the same way (trust.c). */
+	const char *insecure = secure_getenv("FLUX_INSECURE_BACKENDS");
+	if (insecure && strcmp(insecure, "1") == 0)
+		printf("Trust checks: off (FLUX_INSECURE_BACKENDS=1)\n");
 	size_t broken = 0;
 	printf("\nBackends:\n");
 	if (flux_registry_count(reg) == 0)

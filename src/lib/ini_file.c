@@ -8,6 +8,11 @@
  * leading blanks so an indented TOML line is never taken for one of inih's
  * continuation lines.
  *
+ * Reads are bounded: a line may hold at most LINE_RAW_MAX bytes before
+ * it is refused (so /dev/zero or a file without newlines cannot grow a
+ * buffer), a NUL byte is refused (it would silently cut the line), and a
+ * caller may cap the whole file's size.
+ *
  * In TOML mode the reader also removes `#` comments outside quoted strings
  * (inih only knows full-line ones) and hides `;` as \x01, because inih
  * would cut a value at " ;".  The TOML value parser turns \x01 back. */
@@ -19,13 +24,17 @@
 
 #include "internal.h"
 
+/* Raw bytes of one line, leading blanks included; inih's own limit on
+ * what is left after them is checked separately. */
+#define LINE_RAW_MAX 4096
+
 struct reader {
 	FILE *fp;
 	const char *path;
 	int toml;
 	int line;
-	char *buf;
-	size_t bufsz;
+	char buf[LINE_RAW_MAX + 1];
+	size_t max_bytes, total;
 	int failed;
 	flux_ini_fn fn;
 	void *ctx;
@@ -90,10 +99,34 @@ static char *read_line(char *str, int num, void *stream)
 	struct reader *r = stream;
 	if (r->failed)
 		return NULL;
-	ssize_t n = getline(&r->buf, &r->bufsz, r->fp);
-	if (n < 0)
-		return NULL;
+	size_t n = 0;
+	int c = EOF;
+	char count[32];
 	r->line++;
+	while ((c = getc(r->fp)) != EOF) {
+		if (r->max_bytes && ++r->total > r->max_bytes) {
+			snprintf(count, sizeof(count), "%zu", r->max_bytes);
+			fail(r, "%s:%d: file larger than %s bytes", count);
+			return NULL;
+		}
+		if (c == '\0') {
+			fail(r, "%s:%d: NUL byte in file%s", "");
+			return NULL;
+		}
+		if (n == LINE_RAW_MAX) {
+			snprintf(count, sizeof(count), "%d", num - 2);
+			fail(r, "%s:%d: line longer than %s bytes", count);
+			return NULL;
+		}
+		r->buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0) {
+		r->line--; /* end of file: no line was read */
+		return NULL;
+	}
+	r->buf[n] = '\0';
 	char *s = r->buf;
 	/* inih itself strips a UTF-8 BOM only on line 1, before our
 	 * stripping would hide it; do it here too for safety. */
@@ -129,19 +162,18 @@ static int on_pair(void *user, const char *section, const char *name,
 	return 1;
 }
 
-int flux_ini_read(const char *path, int toml_mode, flux_ini_fn fn, void *ctx,
-		  flux_error *err)
+int flux_ini_read_stream(FILE *fp, const char *path, size_t max_bytes, int toml_mode,
+			 flux_ini_fn fn, void *ctx, flux_error *err)
 {
-	struct reader r = {.path = path, .toml = toml_mode, .fn = fn, .ctx = ctx,
-			   .err = err};
-	r.fp = fopen(path, "re");
-	if (!r.fp)
-		return flux_error_set(err, FLUX_ERR_NOT_FOUND, "%s: cannot open: %m", path);
-	int rc = ini_parse_stream(read_line, &r, on_pair, &r);
-	int io = ferror(r.fp);
-	fclose(r.fp);
-	free(r.buf);
-	if (r.failed)
+	struct reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return flux_error_set(err, FLUX_ERR_NOMEM, "%s: out of memory", path);
+	*r = (struct reader){.fp = fp, .path = path, .toml = toml_mode,
+			     .max_bytes = max_bytes, .fn = fn, .ctx = ctx, .err = err};
+	int rc = ini_parse_stream(read_line, r, on_pair, r);
+	int io = ferror(fp), failed = r->failed;
+	free(r);
+	if (failed)
 		return err->code;
 	if (io)
 		return flux_error_set(err, FLUX_ERR_IO, "%s: read error", path);
@@ -154,4 +186,15 @@ int flux_ini_read(const char *path, int toml_mode, flux_ini_fn fn, void *ctx,
 	if (rc < 0)
 		return flux_error_set(err, FLUX_ERR_NOMEM, "%s: out of memory", path);
 	return FLUX_OK;
+}
+
+int flux_ini_read(const char *path, int toml_mode, flux_ini_fn fn, void *ctx,
+		  flux_error *err)
+{
+	FILE *fp = fopen(path, "re");
+	if (!fp)
+		return flux_error_set(err, FLUX_ERR_NOT_FOUND, "%s: cannot open: %m", path);
+	int rc = flux_ini_read_stream(fp, path, 0, toml_mode, fn, ctx, err);
+	fclose(fp);
+	return rc;
 }

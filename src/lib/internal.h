@@ -59,6 +59,10 @@ typedef int (*flux_ini_fn)(void *ctx, int line, const char *section,
 /* toml_mode: apply the TOML line rules (see ini_file.c). */
 int flux_ini_read(const char *path, int toml_mode, flux_ini_fn fn, void *ctx,
 		  flux_error *err);
+/* The same from an open stream, named path in messages; max_bytes > 0
+ * refuses a file longer than that. */
+int flux_ini_read_stream(FILE *fp, const char *path, size_t max_bytes, int toml_mode,
+			 flux_ini_fn fn, void *ctx, flux_error *err);
 
 /* Options (options.c). */
 struct flux_options *flux_options_new(const char *file);

@@ -9,9 +9,9 @@
  * already-loaded object and owns it from there. */
 #include <config.h>
 #include <dlfcn.h>
-#include <errno.h>
 #include <ltdl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -112,16 +112,49 @@ static int verify(struct flux_backend_info *info, const struct flux_backend *b,
 	return FLUX_OK;
 }
 
-static int load(struct flux_backend_info *info, const struct flux_host *host,
-		flux_error *err)
+/* The module's file may be opened only when nobody but root and the user
+ * flux runs as can change it or a directory above it (trust.c).  *real is
+ * the resolved path, which is what gets opened: a link changed after the
+ * check changes nothing. */
+static int trusted_file(struct flux_backend_info *info, int enforce, char **real,
+			flux_error *err)
 {
 	struct stat st;
-	if (stat(info->module, &st) != 0)
-		return fail(info, err, "module file %s: %s", info->module, strerror(errno));
-	void *probe = dlopen(info->module, RTLD_NOW | RTLD_LOCAL);
-	if (!probe)
+	char why[FLUX_ERROR_MESSAGE_MAX / 2];
+	switch (flux_trust_path(info->module, 0, enforce, real, &st, why, sizeof(why))) {
+	case FLUX_TRUST_OK:
+		return FLUX_OK;
+	case FLUX_TRUST_NOMEM:
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	case FLUX_TRUST_WRONG_TYPE:
+		return fail(info, err, "module file %s is %s", info->module, why);
+	case FLUX_TRUST_REFUSED:
+		fail(info, err, "refused module %s: %s", info->module, why);
+		flux_error_hint(err, "flux opens only modules that no one but root and the "
+				"user flux runs as can change (chmod go-w, chown); "
+				"FLUX_INSECURE_BACKENDS=1 turns this off for a development tree");
+		return FLUX_ERR_PLUGIN;
+	default:
+		return fail(info, err, "module file %s: %s", info->module, why);
+	}
+}
+
+static int load(struct flux_backend_info *info, const struct flux_host *host, int enforce,
+		flux_error *err)
+{
+	char *real = NULL;
+	int rc = trusted_file(info, enforce, &real, err);
+	if (rc) {
+		free(real);
+		return rc;
+	}
+	void *probe = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+	if (!probe) {
+		free(real);
 		return fail(info, err, "cannot load module: %s", dlerror());
-	lt_dlhandle h = lt_dlopen(info->module);
+	}
+	lt_dlhandle h = lt_dlopen(real);
+	free(real);
 	const char *why = h ? NULL : lt_dlerror();
 	dlclose(probe);
 	if (!h)
@@ -142,7 +175,7 @@ static int load(struct flux_backend_info *info, const struct flux_host *host,
 		return fail(info, err, "registration function %s in %s returned no backend",
 			    info->symbol, info->module);
 	}
-	int rc = verify(info, b, err);
+	rc = verify(info, b, err);
 	if (rc) {
 		lt_dlclose(h);
 		return rc;
@@ -153,11 +186,11 @@ static int load(struct flux_backend_info *info, const struct flux_host *host,
 }
 
 int flux_module_load(struct flux_backend_info *info, const struct flux_host *host,
-		     flux_error *err)
+		     int enforce, flux_error *err)
 {
 	if (!info->load_tried) {
 		info->load_tried = 1;
-		load(info, host, &info->load_error);
+		load(info, host, enforce, &info->load_error);
 	}
 	if (info->backend)
 		return FLUX_OK;

@@ -5,15 +5,29 @@
  * section of `NAME = MODULE:SYMBOL` lines.  Directories are searched in
  * order; the first definition of a name wins and later ones are kept as
  * shadowed, so `flux backends` can show them.  Scanning reads manifests
- * only; modules are opened by flux_registry_load(). */
+ * only; modules are opened by flux_registry_load().
+ *
+ * Trust (trust.c): a manifest that someone other than root or the user
+ * flux runs as could have written, or one in such a directory, is still
+ * read (bounded, like any manifest) but each backend it defines is marked
+ * refused with the reason.  It keeps its place in the search order, so a
+ * planted or tampered definition makes its name fail loudly instead of
+ * silently falling through to a later directory.  What is not a regular
+ * file (a FIFO would block the open, /dev/zero never ends) is skipped. */
 #include <config.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "registry.h"
+
+/* A manifest is a few lines; anything much longer is not one. */
+#define MANIFEST_MAX 65536
 
 struct flux_registry {
 	char **dirs;
@@ -24,6 +38,7 @@ struct flux_registry {
 	flux_error *problems;
 	size_t nproblems, problems_cap;
 	int module_system;
+	int enforce;        /* trust checks on (flux_trust_enforced()) */
 };
 
 const char *flux_registry_system_dir(void)
@@ -53,6 +68,23 @@ static int problem(flux_registry *reg, const char *manifest, int line, const cha
 	snprintf(msg, sizeof(msg), fmt, a, b);
 	flux_error_set(&e, FLUX_ERR_PLUGIN, "%s:%d: %s", manifest, line, msg);
 	flux_error_at(&e, manifest, line);
+	return add_problem(reg, &e);
+}
+
+/* A problem with a whole file or directory: "path: message". */
+static int note(flux_registry *reg, const char *path, const char *fmt, ...)
+	FLUX_PRINTF(3, 4);
+
+static int note(flux_registry *reg, const char *path, const char *fmt, ...)
+{
+	flux_error e;
+	char msg[FLUX_ERROR_MESSAGE_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	flux_error_set(&e, FLUX_ERR_PLUGIN, "%s: %s", path, msg);
+	flux_error_at(&e, path, 0);
 	return add_problem(reg, &e);
 }
 
@@ -112,6 +144,7 @@ struct scan_ctx {
 	const char *manifest;
 	char *manifest_dir;
 	size_t dir_index;
+	const char *refused; /* why the manifest is not trusted, or NULL */
 };
 
 static const struct flux_backend_info *visible(const flux_registry *reg, const char *name)
@@ -165,6 +198,17 @@ static int on_entry(void *ctx, int line, const char *section, const char *key,
 	info->line = line;
 	info->dir_index = sc->dir_index;
 	info->shadowed_by = first;
+	if (sc->refused) {
+		/* Never opened: loading it reports why. */
+		info->load_tried = 1;
+		flux_error_set(&info->load_error, FLUX_ERR_PLUGIN,
+			       "%s:%d: backend '%s': refused: %s", sc->manifest, line, key,
+			       sc->refused);
+		flux_error_at(&info->load_error, sc->manifest, line);
+		flux_error_hint(&info->load_error, "flux uses only manifests that no one but "
+				"root and the user flux runs as can change (chmod go-w, chown); "
+				"FLUX_INSECURE_BACKENDS=1 turns this off for a development tree");
+	}
 	if (reg->count == reg->cap) {
 		size_t cap = reg->cap ? reg->cap * 2 : 8;
 		struct flux_backend_info **p = realloc(reg->items, cap * sizeof(*p));
@@ -184,16 +228,126 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* One manifest: skipped when it is not a regular file, read (bounded)
+ * otherwise; its entries are refused when it, or its directory
+ * (dir_refused), is not trusted.  Returns FLUX_OK or FLUX_ERR_NOMEM. */
+static int scan_manifest(flux_registry *reg, size_t index, const char *path,
+			 const char *dir_refused)
+{
+	char why[FLUX_ERROR_MESSAGE_MAX / 2], reason[FLUX_ERROR_MESSAGE_MAX / 2 + FLUX_ERROR_PATH_MAX];
+	char *real = NULL;
+	struct stat st;
+	/* In a refused directory only the file's type matters: the directory
+	 * is the reason given. */
+	int t = flux_trust_path(path, 0, reg->enforce && !dir_refused, &real, &st, why,
+				sizeof(why));
+	const char *refused = dir_refused;
+	int rc = FLUX_OK;
+	FILE *fp = NULL;
+	switch (t) {
+	case FLUX_TRUST_OK:
+		break;
+	case FLUX_TRUST_REFUSED:
+		snprintf(reason, sizeof(reason), "%s: %s", path, why);
+		refused = reason;
+		rc = note(reg, path, "refused: %s", why);
+		break;
+	case FLUX_TRUST_NOMEM:
+		rc = FLUX_ERR_NOMEM;
+		break;
+	case FLUX_TRUST_WRONG_TYPE:
+		rc = note(reg, path, "skipped: not a regular file (%s)", why);
+		goto done;
+	default:
+		rc = note(reg, path, "cannot open: %s", why);
+		goto done;
+	}
+	if (rc)
+		goto done;
+	/* O_NONBLOCK: should a FIFO have replaced the file since the check,
+	 * opening it must not wait for a writer. */
+	int fd = open(real, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat now;
+	if (fd < 0) {
+		rc = note(reg, path, "cannot open: %s", strerror(errno));
+		goto done;
+	}
+	if (fstat(fd, &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
+		close(fd);
+		rc = note(reg, path, "skipped: it changed while it was being checked");
+		goto done;
+	}
+	if (now.st_size > MANIFEST_MAX) {
+		close(fd);
+		rc = note(reg, path, "skipped: larger than %d bytes, too large for a manifest",
+			  MANIFEST_MAX);
+		goto done;
+	}
+	if (!(fp = fdopen(fd, "r"))) {
+		close(fd);
+		rc = FLUX_ERR_NOMEM;
+		goto done;
+	}
+	struct scan_ctx sc = {.reg = reg, .manifest = path, .manifest_dir = reg->dirs[index],
+			      .dir_index = index, .refused = refused};
+	flux_error e;
+	int r = flux_ini_read_stream(fp, path, MANIFEST_MAX, 0, on_entry, &sc, &e);
+	if (r == FLUX_ERR_NOMEM) {
+		rc = r;
+	} else if (r != FLUX_OK) {
+		e.code = FLUX_ERR_PLUGIN;
+		rc = add_problem(reg, &e);
+	}
+done:
+	if (fp)
+		fclose(fp);
+	free(real);
+	return rc;
+}
+
 static int scan_dir(flux_registry *reg, size_t index, flux_error *err)
 {
 	const char *dir = reg->dirs[index];
-	DIR *d = opendir(dir);
-	if (!d)
+	char why[FLUX_ERROR_MESSAGE_MAX / 2], reason[FLUX_ERROR_MESSAGE_MAX / 2 + FLUX_ERROR_PATH_MAX];
+	const char *refused = NULL;
+	char *real = NULL;
+	struct stat st;
+	int rc = FLUX_OK;
+	switch (flux_trust_path(dir, 1, reg->enforce, &real, &st, why, sizeof(why))) {
+	case FLUX_TRUST_OK:
+		break;
+	case FLUX_TRUST_MISSING:
+		free(real);
 		return FLUX_OK; /* a missing directory holds no backends */
+	case FLUX_TRUST_REFUSED:
+		/* Anyone who can write here could have put any manifest here. */
+		snprintf(reason, sizeof(reason), "%s: %s", dir, why);
+		refused = reason;
+		rc = note(reg, dir, "refused: %s; no backend defined there is used", why);
+		break;
+	case FLUX_TRUST_NOMEM:
+		rc = FLUX_ERR_NOMEM;
+		break;
+	case FLUX_TRUST_WRONG_TYPE:
+		rc = note(reg, dir, "not a directory (%s)", why);
+		free(real);
+		return rc ? flux_error_set(err, rc, "out of memory") : FLUX_OK;
+	default:
+		rc = note(reg, dir, "cannot open: %s", why);
+		free(real);
+		return rc ? flux_error_set(err, rc, "out of memory") : FLUX_OK;
+	}
+	DIR *d = rc ? NULL : opendir(real);
+	free(real);
+	if (rc)
+		return flux_error_set(err, rc, "out of memory");
+	if (!d) {
+		rc = note(reg, dir, "cannot open: %s", strerror(errno));
+		return rc ? flux_error_set(err, rc, "out of memory") : FLUX_OK;
+	}
 	reg->dir_exists[index] = 1;
 	char **names = NULL;
 	size_t n = 0, cap = 0;
-	int rc = FLUX_OK;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
@@ -221,21 +375,7 @@ static int scan_dir(flux_registry *reg, size_t index, flux_error *err)
 		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n && rc == FLUX_OK; i++) {
 		char *path = flux_path_join(dir, names[i]);
-		if (!path) {
-			rc = FLUX_ERR_NOMEM;
-			break;
-		}
-		struct scan_ctx sc = {.reg = reg, .manifest = path, .manifest_dir = (char *)dir,
-				      .dir_index = index};
-		flux_error e;
-		int r = flux_ini_read(path, 0, on_entry, &sc, &e);
-		if (r == FLUX_ERR_NOMEM)
-			rc = r;
-		else if (r != FLUX_OK) {
-			e.code = FLUX_ERR_PLUGIN;
-			if (add_problem(reg, &e))
-				rc = FLUX_ERR_NOMEM;
-		}
+		rc = path ? scan_manifest(reg, index, path, refused) : FLUX_ERR_NOMEM;
 		free(path);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -275,7 +415,10 @@ int flux_registry_open(const char *search_path, flux_registry **out, flux_error 
 	if (!reg)
 		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	int rc = FLUX_OK;
-	const char *env = getenv("FLUX_BACKEND_PATH");
+	reg->enforce = flux_trust_enforced();
+	/* secure_getenv: a setuid or setgid flux must not let whoever starts
+	 * it choose the code it loads. */
+	const char *env = secure_getenv("FLUX_BACKEND_PATH");
 	const char *path = search_path ? search_path : env;
 	for (const char *p = path; p && *p && rc == FLUX_OK;) {
 		size_t len = strcspn(p, ":");
@@ -349,7 +492,7 @@ int flux_registry_load(flux_registry *reg, const flux_backend_info *cinfo,
 			return rc;
 		reg->module_system = 1;
 	}
-	int rc = flux_module_load(info, flux_host_table(), err);
+	int rc = flux_module_load(info, flux_host_table(), reg->enforce, err);
 	if (rc == FLUX_OK)
 		*out = info->backend;
 	return rc;

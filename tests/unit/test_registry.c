@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Backend discovery and loading through real manifests and real modules. */
 #include <config.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <flux/flux.h>
@@ -289,8 +293,264 @@ START_TEST(overlong_manifest_line)
 }
 END_TEST
 
+/* ---- trust: who may have changed a manifest or a module ---------------- */
+
+/* The load error of backend name in the manifest directory dir. */
+static int load_from(const char *dir, const char *name, flux_error *err)
+{
+	flux_registry *reg = open_path(dir);
+	const flux_backend_info *info = flux_registry_find(reg, name);
+	ck_assert_msg(info != NULL, "%s lists no backend %s", dir, name);
+	const struct flux_backend *b;
+	int rc = flux_registry_load(reg, info, &b, err);
+	flux_registry_free(reg);
+	return rc;
+}
+
+/* Problem i of the registry over dir, which must have n of them. */
+static void expect_problem(const char *dir, size_t n, size_t i, const char *want)
+{
+	flux_registry *reg = open_path(dir);
+	ck_assert_msg(flux_registry_problem_count(reg) == n, "%zu problems, wanted %zu",
+		      flux_registry_problem_count(reg), n);
+	if (n) {
+		const char *got = flux_registry_problem(reg, i)->message;
+		ck_assert_msg(strstr(got, want) != NULL, "got: %s\nwanted: %s", got, want);
+	}
+	flux_registry_free(reg);
+}
+
+/* A private copy of the test module, mode mode, as dir/name. */
+static void copy_module(const char *dir, const char *name, mode_t mode)
+{
+	char src[4096], dst[4096], buf[65536];
+	snprintf(src, sizeof(src), "%s/test_good.so", MODULES);
+	snprintf(dst, sizeof(dst), "%s/%s", dir, name);
+	int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert(in >= 0 && out >= 0);
+	ssize_t n;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ck_assert(write(out, buf, (size_t)n) == n);
+	close(in);
+	close(out);
+	ck_assert_int_eq(chmod(dst, mode), 0);
+}
+
+START_TEST(trusted_copy_loads)
+{
+	/* The control for the cases below: the same module, sane modes. */
+	char *dir = tu_tmpdir();
+	copy_module(dir, "mod.so", 0755);
+	tu_write(dir, "m.ini", "[flux.backend]\nt = mod.so:test_good_backend\n");
+	flux_error err;
+	ck_assert_msg(load_from(dir, "t", &err) == FLUX_OK, "%s", err.message);
+	expect_problem(dir, 0, 0, "");
+}
+END_TEST
+
+START_TEST(group_writable_manifest_refused)
+{
+	char *dir = tu_fixture("good");
+	char ini[4200];
+	snprintf(ini, sizeof(ini), "%s/good.ini", dir);
+	/* A group that is not the owner's private group: as root, nogroup's
+	 * gid; otherwise a supplementary group of ours. */
+	gid_t gid = 65534;
+	if (geteuid() != 0) {
+		gid_t groups[64];
+		int n = getgroups(64, groups);
+		gid = (gid_t)-1;
+		for (int i = 0; i < n; i++)
+			if (groups[i] != getegid())
+				gid = groups[i];
+		if (gid == (gid_t)-1) {
+			fprintf(stderr, "# skipped: no group but our own to make the file "
+				"writable by\n");
+			return;
+		}
+	}
+	ck_assert_int_eq(chown(ini, (uid_t)-1, gid), 0);
+	ck_assert_int_eq(chmod(ini, 0664), 0);
+	flux_error err;
+	ck_assert_int_eq(load_from(dir, "test-good", &err), FLUX_ERR_PLUGIN);
+	char want[4400];
+	snprintf(want, sizeof(want), "%s:3: backend 'test-good': refused: %s: writable by its "
+		 "group (gid %ld, mode 0664)", ini, ini, (long)gid);
+	ck_assert_msg(strstr(err.message, want) != NULL, "got: %s", err.message);
+	ck_assert_ptr_nonnull(strstr(err.hint, "FLUX_INSECURE_BACKENDS=1"));
+	snprintf(want, sizeof(want), "%s: refused: writable by its group", ini);
+	expect_problem(dir, 1, 0, want);
+	/* The development-tree opt-out. */
+	setenv("FLUX_INSECURE_BACKENDS", "1", 1);
+	ck_assert_int_eq(load_from(dir, "test-good", &err), FLUX_OK);
+	expect_problem(dir, 0, 0, "");
+}
+END_TEST
+
+START_TEST(world_writable_module_refused)
+{
+	char *dir = tu_tmpdir();
+	copy_module(dir, "mod.so", 0757);
+	tu_write(dir, "m.ini", "[flux.backend]\nt = mod.so:test_good_backend\n");
+	flux_error err;
+	ck_assert_int_eq(load_from(dir, "t", &err), FLUX_ERR_PLUGIN);
+	char want[4400];
+	snprintf(want, sizeof(want), "m.ini:2: backend 't': refused module %s/mod.so: writable "
+		 "by others (mode 0757)", dir);
+	ck_assert_msg(strstr(err.message, want) != NULL, "got: %s", err.message);
+}
+END_TEST
+
+/* Root and the user flux runs as are trusted; anyone else is not. */
+START_TEST(files_owned_by_another_user_refused)
+{
+	struct passwd *nobody = getpwnam("nobody");
+	if (geteuid() != 0 || !nobody) {
+		fprintf(stderr, "# skipped: only root can give a file to another user\n");
+		return;
+	}
+	char *dir = tu_tmpdir();
+	copy_module(dir, "mod.so", 0755);
+	char *ini = tu_write(dir, "m.ini", "[flux.backend]\nt = mod.so:test_good_backend\n");
+	char want[4400];
+	snprintf(want, sizeof(want), "%s/mod.so: owned by uid %ld, not by root", dir,
+		 (long)nobody->pw_uid);
+	char mod[4200];
+	snprintf(mod, sizeof(mod), "%s/mod.so", dir);
+	ck_assert_int_eq(chown(mod, nobody->pw_uid, (gid_t)-1), 0);
+	flux_error err;
+	ck_assert_int_eq(load_from(dir, "t", &err), FLUX_ERR_PLUGIN);
+	ck_assert_msg(strstr(err.message, want) != NULL, "got: %s", err.message);
+	/* The manifest given away: refused before its module is looked at. */
+	ck_assert_int_eq(chown(mod, 0, (gid_t)-1), 0);
+	ck_assert_int_eq(chown(ini, nobody->pw_uid, (gid_t)-1), 0);
+	ck_assert_int_eq(load_from(dir, "t", &err), FLUX_ERR_PLUGIN);
+	snprintf(want, sizeof(want), "%s/m.ini: owned by uid %ld, not by root", dir,
+		 (long)nobody->pw_uid);
+	ck_assert_msg(strstr(err.message, want) != NULL, "got: %s", err.message);
+}
+END_TEST
+
+START_TEST(writable_directories_refused)
+{
+	char *dir = tu_fixture("good");
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	flux_error err;
+	ck_assert_int_eq(load_from(dir, "test-good", &err), FLUX_ERR_PLUGIN);
+	char want[4400];
+	snprintf(want, sizeof(want), "good.ini:3: backend 'test-good': refused: %s: writable by "
+		 "others and not sticky (mode 0777)", dir);
+	ck_assert_msg(strstr(err.message, want) != NULL, "got: %s", err.message);
+	snprintf(want, sizeof(want), "%s: refused: writable by others and not sticky (mode "
+		 "0777); no backend defined there is used", dir);
+	expect_problem(dir, 1, 0, want);
+	/* Sticky, like /tmp: others cannot replace what we own there. */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	ck_assert_int_eq(load_from(dir, "test-good", &err), FLUX_OK);
+	/* Any directory above counts: here the module's. */
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	char sub[4200];
+	snprintf(sub, sizeof(sub), "%s/lib", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	copy_module(sub, "mod.so", 0755);
+	tu_write(dir, "m.ini", "[flux.backend]\nt = lib/mod.so:test_good_backend\n");
+	ck_assert_int_eq(load_from(dir, "t", &err), FLUX_OK);
+	ck_assert_int_eq(chmod(dir, 0707), 0);
+	ck_assert_int_eq(load_from(dir, "t", &err), FLUX_ERR_PLUGIN);
+	ck_assert_msg(strstr(err.message, "refused: ") != NULL, "got: %s", err.message);
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	ck_assert_int_eq(chmod(sub, 0757), 0);
+	ck_assert_int_eq(load_from(dir, "t", &err), FLUX_ERR_PLUGIN);
+	snprintf(want, sizeof(want), "refused module %s/mod.so: directory %s is writable by "
+		 "others and not sticky (mode 0757)", sub, sub);
+	ck_assert_msg(strstr(err.message, want) != NULL, "got: %s", err.message);
+}
+END_TEST
+
+/* Opening a FIFO for reading waits for a writer: it must never be opened. */
+START_TEST(fifo_manifest_skipped)
+{
+	char *dir = tu_fixture("good");
+	char fifo[4200];
+	snprintf(fifo, sizeof(fifo), "%s/a.ini", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	flux_error err;
+	ck_assert_int_eq(load_from(dir, "test-good", &err), FLUX_OK);
+	char want[4400];
+	snprintf(want, sizeof(want), "%s: skipped: not a regular file (a FIFO)", fifo);
+	expect_problem(dir, 1, 0, want);
+}
+END_TEST
+
+START_TEST(symlink_to_device_skipped)
+{
+	char *dir = tu_fixture("good");
+	char link[4200];
+	snprintf(link, sizeof(link), "%s/zero.ini", dir);
+	ck_assert_int_eq(symlink("/dev/zero", link), 0);
+	flux_error err;
+	ck_assert_int_eq(load_from(dir, "test-good", &err), FLUX_OK);
+	char want[4400];
+	snprintf(want, sizeof(want), "%s: skipped: not a regular file (a character device)", link);
+	expect_problem(dir, 1, 0, want);
+}
+END_TEST
+
+/* A link is followed; what it leads to is what is checked and read. */
+START_TEST(symlinked_manifest_checks_its_target)
+{
+	char *real = tu_fixture("good");
+	char *dir = tu_tmpdir();
+	char target[4200], link[4200];
+	snprintf(target, sizeof(target), "%s/good.ini", real);
+	snprintf(link, sizeof(link), "%s/linked.ini", dir);
+	ck_assert_int_eq(symlink(target, link), 0);
+	flux_error err;
+	ck_assert_int_eq(load_from(dir, "test-good", &err), FLUX_OK);
+	ck_assert_int_eq(chmod(target, 0646), 0);
+	ck_assert_int_eq(load_from(dir, "test-good", &err), FLUX_ERR_PLUGIN);
+	char want[8600];
+	snprintf(want, sizeof(want), "%s: refused: %s is writable by others (mode 0646)", link,
+		 target);
+	expect_problem(dir, 1, 0, want);
+	/* A dangling link says so. */
+	ck_assert_int_eq(unlink(target), 0);
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", link);
+	expect_problem(dir, 1, 0, want);
+}
+END_TEST
+
+START_TEST(manifest_reads_are_bounded)
+{
+	char *dir = tu_tmpdir();
+	/* 70,000 bytes of comments: no manifest is that long. */
+	char *big = malloc(70001);
+	ck_assert_ptr_nonnull(big);
+	for (size_t i = 0; i < 70000; i += 100) {
+		memset(big + i, 'x', 100);
+		big[i] = '#';
+		big[i + 99] = '\n';
+	}
+	big[70000] = '\0';
+	tu_write(dir, "big.ini", big);
+	free(big);
+	expect_problem(dir, 1, 0, "big.ini: skipped: larger than 65536 bytes");
+	char *nul = tu_tmpdir();
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/nul.ini", nul);
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fwrite("[flux.backend]\nx = a.so:s\0y = b.so:t\n", 1, 37, f);
+	fclose(f);
+	expect_problem(nul, 1, 0, "nul.ini:2: NUL byte in file");
+}
+END_TEST
+
 int main(void)
 {
+	/* The fixtures this program writes must be trusted whatever umask
+	 * the build ran with. */
+	umask(022);
 	Suite *s = suite_create("registry");
 	TCase *tc = tu_tcase("registry");
 	tcase_add_test(tc, good_module_loads);
@@ -312,5 +572,19 @@ int main(void)
 	tcase_add_test(tc, build_tree_lists_real_backends);
 	tcase_add_test(tc, overlong_manifest_line);
 	suite_add_tcase(s, tc);
+	/* A hang (a FIFO opened for reading) must fail fast, not after the
+	 * suite's default time-out. */
+	TCase *trust = tu_tcase("trust");
+	tcase_set_timeout(trust, 10);
+	tcase_add_test(trust, trusted_copy_loads);
+	tcase_add_test(trust, group_writable_manifest_refused);
+	tcase_add_test(trust, world_writable_module_refused);
+	tcase_add_test(trust, files_owned_by_another_user_refused);
+	tcase_add_test(trust, writable_directories_refused);
+	tcase_add_test(trust, fifo_manifest_skipped);
+	tcase_add_test(trust, symlink_to_device_skipped);
+	tcase_add_test(trust, symlinked_manifest_checks_its_target);
+	tcase_add_test(trust, manifest_reads_are_bounded);
+	suite_add_tcase(s, trust);
 	return tu_run(s);
 }
