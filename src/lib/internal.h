@@ -64,6 +64,11 @@ int flux_ini_read(const char *path, int toml_mode, flux_ini_fn fn, void *ctx,
 int flux_ini_read_stream(FILE *fp, const char *path, size_t max_bytes, int toml_mode,
 			 flux_ini_fn fn, void *ctx, flux_error *err);
 
+/* Problems in flux.toml that do not stop flux (an unknown log_level),
+ * each "FILE:LINE: ..."; flux_project_open logs them (config.c). */
+size_t flux_config_warning_count(const flux_config *cfg);
+const char *flux_config_warning(const flux_config *cfg, size_t i);
+
 /* Options (options.c). */
 struct flux_options *flux_options_new(const char *file);
 int flux_options_add(struct flux_options *o, const char *key, const char *value,

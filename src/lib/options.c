@@ -13,6 +13,8 @@
 
 #include "internal.h"
 
+#define FLUX_OPTIONS_MAX 1000
+
 struct option {
 	char *key;
 	char *value;
@@ -66,6 +68,14 @@ static struct option *find(const struct flux_options *o, const char *key)
 int flux_options_add(struct flux_options *o, const char *key, const char *value,
 		     int quoted, int line, flux_error *err)
 {
+	/* Each key is checked against all before it; a bound keeps a
+	 * megabyte of keys from taking minutes.  No backend reads so many. */
+	if (o->count >= FLUX_OPTIONS_MAX) {
+		flux_error_set(err, FLUX_ERR_CONFIG, "%s:%d: more than %d keys in [backend]",
+			       o->file, line, FLUX_OPTIONS_MAX);
+		flux_error_at(err, o->file, line);
+		return FLUX_ERR_CONFIG;
+	}
 	struct option *dup = find(o, key);
 	if (dup) {
 		flux_error_set(err, FLUX_ERR_CONFIG,
@@ -100,8 +110,12 @@ int flux_options_add(struct flux_options *o, const char *key, const char *value,
 static int bad(const struct flux_options *o, const struct option *it,
 	       const char *want, flux_error *err)
 {
+	/* The value may hold a newline or other control characters (TOML
+	 * escapes, multi-line strings); the message stays on one line. */
+	char shown[128];
+	flux_escape(it->value, strlen(it->value), shown, sizeof(shown));
 	flux_error_set(err, FLUX_ERR_CONFIG, "%s:%d: [backend] %s must be %s, not '%s'",
-		       o->file, it->line, it->key, want, it->value);
+		       o->file, it->line, it->key, want, shown);
 	flux_error_at(err, o->file, it->line);
 	return FLUX_ERR_CONFIG;
 }

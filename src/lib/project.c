@@ -336,6 +336,8 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 		const char *name = flux_config_log_level(p->config);
 		p->logger.level = name ? flux_log_level_parse(name) : FLUX_LOG_WARNING;
 	}
+	for (size_t i = 0; i < flux_config_warning_count(p->config); i++)
+		flux_logf(&p->logger, FLUX_LOG_WARNING, "%s", flux_config_warning(p->config, i));
 	/* The migration files are read and hashed in a second thread while the
 	 * backend module loads and connects; on a large directory each takes
 	 * about as long as the other.  Nothing touches the database before
