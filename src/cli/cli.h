@@ -4,6 +4,7 @@
 #define FLUX_CLI_H
 
 #include <flux/flux.h>
+#include <jansson.h>
 
 /* Exit codes; documented in flux(1).  The Python tool's: 1 for every
  * runtime failure (the reason is in the message), 2 for command-line usage
@@ -21,6 +22,7 @@ struct cli {
 	double helper_timeout;      /* --helper-timeout; 0: none */
 	int log_level;
 	int verbose;                /* how many -v */
+	int json;                   /* --json: see json.c */
 };
 
 int cmd_init(struct cli *cli, int argc, char **argv);
@@ -54,6 +56,30 @@ const char *cli_uri(const char *cmd, const char *arg);
 long cli_count(const char *s);
 /* Parse --lock-timeout SECONDS (non-negative); -1 after a usage message. */
 double cli_seconds(const char *cmd, const char *s);
+
+/* json.c: with --json (cli_json_begin called), each command's one
+ * document.  cli_print_error and cli_usage_error record the first error
+ * in it instead of printing; cli_json_end prints it with "ok" and
+ * "exit_status" and returns status.  Without --json these do nothing. */
+void cli_json_begin(void);
+int cli_json_on(void);
+json_t *cli_json_doc(void);
+/* Set doc[key] (stealing value); drops value without --json. */
+void cli_json_set(const char *key, json_t *value);
+int cli_json_end(int status);
+/* The stable word for a status ("config", "migration_failed", ...). */
+const char *cli_json_kind(flux_status code);
+/* A string, or null for NULL and ""; never NULL. */
+json_t *cli_json_str(const char *s);
+/* The error object: kind (a word of cli_json_kind, or KIND), message,
+ * file, line, column, sqlstate, detail, hint, migration. */
+json_t *cli_json_error(const flux_error *err, const char *kind);
+/* With --json, record err (kind NULL: from its code) and return 1. */
+int cli_json_record_error(const flux_error *err, const char *kind);
+/* A failure the CLI itself finds: printed as "flux: error: ..." (and
+ * hint), or recorded with --json.  Returns EXIT_ERROR. */
+int cli_fail(flux_status code, const char *kind, const char *hint, const char *fmt, ...)
+	FLUX_PRINTF(4, 5);
 
 /* slug.c: the Python tool's "-".join(desc.lower().split()); malloc'd,
  * NULL when out of memory. */

@@ -23,6 +23,61 @@ static void help(void)
 	       "  -h, --help     show this help\n", flux_registry_system_dir());
 }
 
+/* The listing for --json; the exit status as the text listing's. */
+static int backends_json(flux_registry *reg, int check)
+{
+	json_t *dirs = json_array(), *list = json_array(), *problems = json_array();
+	for (size_t i = 0; i < flux_registry_dir_count(reg); i++) {
+		int exists;
+		const char *d = flux_registry_dir(reg, i, &exists);
+		json_array_append_new(dirs, json_pack("{s:o, s:b}", "path", cli_json_str(d),
+						      "exists", exists));
+	}
+	size_t broken = 0;
+	for (size_t i = 0; i < flux_registry_count(reg); i++) {
+		const flux_backend_info *info = flux_registry_get(reg, i);
+		const flux_backend_info *over = flux_backend_info_shadowed_by(info);
+		const struct flux_backend *b = NULL;
+		flux_error lerr;
+		int rc = over ? FLUX_OK : flux_registry_load(reg, info, &b, &lerr);
+		json_t *o = json_pack("{s:o, s:o, s:o, s:o, s:i}",
+			"name", cli_json_str(flux_backend_info_name(info)),
+			"module", cli_json_str(flux_backend_info_module(info)),
+			"symbol", cli_json_str(flux_backend_info_symbol(info)),
+			"manifest", cli_json_str(flux_backend_info_manifest(info)),
+			"line", flux_backend_info_line(info));
+		json_t *opt = json_array();
+		if (b && FLUX_BACKEND_HAS(b, run_step))
+			json_array_append_new(opt, json_string("run_step"));
+		if (b && FLUX_BACKEND_HAS(b, list_marks))
+			json_array_append_new(opt, json_string("marks"));
+		char abi[32];
+		if (b)
+			snprintf(abi, sizeof(abi), "%u.%u", FLUX_ABI_MAJOR_OF(b->abi_version),
+				 FLUX_ABI_MINOR_OF(b->abi_version));
+		json_object_set_new(o, "description", cli_json_str(b ? b->description : NULL));
+		json_object_set_new(o, "provides", cli_json_str(b ? b->name : NULL));
+		json_object_set_new(o, "abi", b ? json_string(abi) : json_null());
+		json_object_set_new(o, "optional", opt);
+		json_object_set_new(o, "shadowed_by", over ? json_pack("{s:o, s:i}",
+			"manifest", cli_json_str(flux_backend_info_manifest(over)),
+			"line", flux_backend_info_line(over)) : json_null());
+		json_object_set_new(o, "error", rc ? cli_json_error(&lerr, NULL) : json_null());
+		broken += rc != 0;
+		json_array_append_new(list, o);
+	}
+	size_t np = flux_registry_problem_count(reg);
+	for (size_t i = 0; i < np; i++)
+		json_array_append_new(problems, cli_json_error(flux_registry_problem(reg, i), NULL));
+	cli_json_set("search_path", dirs);
+	cli_json_set("backends", list);
+	cli_json_set("problems", problems);
+	if (check && (broken || np))
+		return cli_fail(FLUX_ERR_PLUGIN, NULL, NULL, "%zu broken backend%s, %zu manifest "
+				"problem%s", broken, broken == 1 ? "" : "s", np, np == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
 int cmd_backends(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -47,6 +102,11 @@ int cmd_backends(struct cli *cli, int argc, char **argv)
 	if (flux_registry_open(cli->backend_path, &reg, &err)) {
 		cli_print_error(&err);
 		return cli_exit_code(&err);
+	}
+	if (cli_json_on()) {
+		int rc = backends_json(reg, check);
+		flux_registry_free(reg);
+		return rc;
 	}
 	printf("Search path:\n");
 	for (size_t i = 0; i < flux_registry_dir_count(reg); i++) {

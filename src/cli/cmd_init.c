@@ -58,25 +58,24 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			level, cli->config_path);
 	char asked[256];
 	const char *backend = optind < argc ? argv[optind] : NULL;
-	if (access(cli->config_path, F_OK) == 0) {
-		fprintf(stderr, "flux: error: %s already exists\n", cli->config_path);
-		return EXIT_ERROR;
+	if (access(cli->config_path, F_OK) == 0)
+		return cli_fail(FLUX_ERR_IO, "exists", NULL, "%s already exists", cli->config_path);
+	if (!backend && cli_json_on()) {
+		/* A JSON consumer reads stdout: it cannot see a question. */
+		cli_usage_error("init", "give BACKEND with --json");
+		return EXIT_USAGE;
 	}
 	if (!backend) {
 		/* Asked whether or not stdin is a terminal, as the Python tool
 		 * does: `echo postgres | flux init` works. */
-		if (cli_ask("Enter the name of the backend to use: ", asked, sizeof(asked)) < 0) {
-			fprintf(stderr, "flux: error: no backend name was read from standard "
-				"input; nothing was written\n");
-			return EXIT_ERROR;
-		}
+		if (cli_ask("Enter the name of the backend to use: ", asked, sizeof(asked)) < 0)
+			return cli_fail(FLUX_ERR_INVALID, "no_answer", NULL, "no backend name was "
+					"read from standard input; nothing was written");
 		backend = asked;
 	}
-	if (!backend[0] || strpbrk(backend, "\"\\\n")) {
-		fprintf(stderr, "flux: error: '%s' is not a backend name\n"
-			"  hint: `flux backends` lists the installed backends\n", backend);
-		return EXIT_ERROR;
-	}
+	if (!backend[0] || strpbrk(backend, "\"\\\n"))
+		return cli_fail(FLUX_ERR_NOT_FOUND, NULL, "`flux backends` lists the installed "
+				"backends", "'%s' is not a backend name", backend);
 	flux_registry *reg;
 	flux_error err;
 	if (flux_registry_open(cli->backend_path, &reg, &err)) {
@@ -85,24 +84,21 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	}
 	int found = flux_registry_find(reg, backend) != NULL;
 	flux_registry_free(reg);
-	if (!found) {
-		fprintf(stderr, "flux: error: Backend '%s' is not installed\n"
-			"  hint: `flux backends` lists the installed backends\n", backend);
-		return EXIT_ERROR;
-	}
+	if (!found)
+		return cli_fail(FLUX_ERR_NOT_FOUND, NULL, "`flux backends` lists the installed "
+				"backends", "Backend '%s' is not installed", backend);
 	/* O_EXCL: never overwrite a flux.toml that appeared meanwhile. */
 	int fd = open(cli->config_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		fprintf(stderr, "flux: error: %s: %s\n", cli->config_path,
-			errno == EEXIST ? "already exists" : strerror(errno));
-		return EXIT_ERROR;
-	}
+	if (fd < 0)
+		return cli_fail(FLUX_ERR_IO, errno == EEXIST ? "exists" : NULL, NULL, "%s: %s",
+				cli->config_path,
+				errno == EEXIST ? "already exists" : strerror(errno));
 	FILE *f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
 		unlink(cli->config_path);
-		fprintf(stderr, "flux: error: %s: %s\n", cli->config_path, strerror(errno));
-		return EXIT_ERROR;
+		return cli_fail(FLUX_ERR_IO, NULL, NULL, "%s: %s", cli->config_path,
+				strerror(errno));
 	}
 	/* Byte for byte the Python tool's file. */
 	fprintf(f, "[flux]\nbackend = \"%s\"\nmigration_directory = \"%s\"\n", backend, dir);
@@ -110,9 +106,16 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 		fprintf(f, "log_level = \"%s\"\n", level);
 	fprintf(f, "\n[backend]\n# Add backend-specific configuration here\n");
 	if (fclose(f) != 0) {
-		fprintf(stderr, "flux: error: writing %s: %s\n", cli->config_path, strerror(errno));
+		int e = errno;
 		unlink(cli->config_path);
-		return EXIT_ERROR;
+		return cli_fail(FLUX_ERR_IO, NULL, NULL, "writing %s: %s", cli->config_path,
+				strerror(e));
+	}
+	if (cli_json_on()) {
+		cli_json_set("created", cli_json_str(cli->config_path));
+		cli_json_set("backend", cli_json_str(backend));
+		cli_json_set("migration_directory", cli_json_str(dir));
+		return EXIT_OK;
 	}
 	printf("Created %s\n", cli->config_path);
 	return EXIT_OK;

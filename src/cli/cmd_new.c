@@ -56,17 +56,27 @@ static int write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		fprintf(stderr, "flux: error: %s: %s\n", path, strerror(errno));
+		cli_fail(FLUX_ERR_IO, NULL, NULL, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	size_t len = strlen(text);
 	ssize_t n = write(fd, text, len);
 	if (close(fd) != 0 || n != (ssize_t)len) {
-		fprintf(stderr, "flux: error: writing %s failed\n", path);
+		cli_fail(FLUX_ERR_IO, NULL, NULL, "writing %s failed", path);
 		unlink(path);
 		return -1;
 	}
-	printf("Created %s\n", path);
+	json_t *doc = cli_json_doc();
+	if (doc) {
+		json_t *created = json_object_get(doc, "created");
+		if (!created) {
+			created = json_array();
+			json_object_set_new(doc, "created", created);
+		}
+		json_array_append_new(created, cli_json_str(path));
+	} else {
+		printf("Created %s\n", path);
+	}
 	return 0;
 }
 
@@ -101,7 +111,7 @@ static int make_dirs(const char *dir, int repeatable)
 		*strrchr(parent, '/') = '\0';
 	if ((mkdir(parent, 0755) != 0 && errno != EEXIST) ||
 	    (repeatable && mkdir(dir, 0755) != 0 && errno != EEXIST)) {
-		fprintf(stderr, "flux: error: cannot create %s: %s\n", dir, strerror(errno));
+		cli_fail(FLUX_ERR_IO, NULL, NULL, "cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -116,8 +126,7 @@ static int write_python(const char *base, const char *desc, int repeatable)
 	char *text = doc ? malloc(tl) : NULL;
 	if (!text) {
 		free(doc);
-		fprintf(stderr, "flux: error: out of memory\n");
-		return EXIT_ERROR;
+		return cli_fail(FLUX_ERR_NOMEM, NULL, NULL, "out of memory");
 	}
 	/* The Python tool's template; repeatable migrations have no undo. */
 	snprintf(text, tl, "\"\"\"\n%s\n\"\"\"\n\n\ndef apply():\n    return \"\"\" \"\"\"\n\n%s",
@@ -187,21 +196,18 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 		cli_print_error(&err);
 		return EXIT_ERROR;
 	}
+	cli_json_set("description", cli_json_str(desc));
 	/* The Python tool's message and status, after its config check. */
-	if (pre && post) {
-		fprintf(stderr, "flux: error: Cannot create migration with both --pre and "
-			"--post\n");
-		return EXIT_ERROR;
-	}
+	if (pre && post)
+		return cli_fail(FLUX_ERR_INVALID, NULL, NULL,
+				"Cannot create migration with both --pre and --post");
 	if (strchr(desc, '/')) {
 		cli_usage_error("new", "DESCRIPTION may not contain '/'");
 		return EXIT_USAGE;
 	}
 	char *slug = cli_slug(desc);
-	if (!slug) {
-		fprintf(stderr, "flux: error: out of memory\n");
-		return EXIT_ERROR;
-	}
+	if (!slug)
+		return cli_fail(FLUX_ERR_NOMEM, NULL, NULL, "out of memory");
 	if (!slug[0] || strlen(slug) > 200) {
 		free(slug);
 		cli_usage_error("new", "DESCRIPTION must have 1 to 200 characters besides "
@@ -229,9 +235,8 @@ int cmd_new(struct cli *cli, int argc, char **argv)
 	int index = first_free_index(dir, date);
 	if (index < 0) {
 		free(slug);
-		fprintf(stderr, "flux: error: no free migration index left for %s in %s\n",
-			date, dir);
-		return EXIT_ERROR;
+		return cli_fail(FLUX_ERR_IO, NULL, NULL, "no free migration index left for %s in %s",
+				date, dir);
 	}
 	char base[4400];
 	snprintf(base, sizeof(base), "%s/%s_%03d_%s", dir, date, index, slug);

@@ -183,6 +183,25 @@ static void describe_plan(flux_project *p, const flux_plan *plan, int rollback,
 		printf("Repeatable: %zu pre-apply before, %zu post-apply after.\n", pre, post);
 }
 
+/* The plan for --json: what describe_plan says, as facts. */
+static void plan_json(flux_project *p, const flux_plan *plan, int rollback)
+{
+	const flux_migrations *set = flux_project_migrations(p);
+	json_t *ids = json_array(), *pre = json_array(), *post = json_array();
+	for (size_t i = 0; i < flux_plan_count(plan); i++)
+		json_array_append_new(ids, cli_json_str(flux_migration_id(flux_plan_get(plan, i))));
+	int rep = flux_plan_runs_repeatable(plan);
+	for (size_t i = 0; rep && i < flux_migrations_count(set, FLUX_STAGE_PRE); i++)
+		json_array_append_new(pre, cli_json_str(flux_migration_id(
+			flux_migrations_get(set, FLUX_STAGE_PRE, i))));
+	for (size_t i = 0; rep && i < flux_migrations_count(set, FLUX_STAGE_POST); i++)
+		json_array_append_new(post, cli_json_str(flux_migration_id(
+			flux_migrations_get(set, FLUX_STAGE_POST, i))));
+	cli_json_set("plan", json_pack("{s:s, s:o, s:o, s:o}",
+		"direction", rollback ? "rollback" : "apply", "migrations", ids,
+		"pre_apply", pre, "post_apply", post));
+}
+
 /* The Python tool's question, read from standard input whether or not it
  * is a terminal (`echo y | flux apply` proceeds).  0 to go on, else the
  * exit status. */
@@ -206,6 +225,7 @@ struct report {
 	size_t done;
 	size_t failed;
 	double seconds;
+	json_t *steps;   /* --json: each step's result; else NULL */
 };
 
 static void on_event(void *ctx, const flux_event *ev)
@@ -214,6 +234,16 @@ static void on_event(void *ctx, const flux_event *ev)
 	if (ev->type == FLUX_EVENT_START)
 		return;
 	flux_stage stage = flux_migration_stage(ev->migration);
+	if (r->steps) {
+		json_array_append_new(r->steps, json_pack("{s:o, s:s, s:s, s:s, s:f}",
+			"id", cli_json_str(flux_migration_id(ev->migration)),
+			"stage", stage == FLUX_STAGE_PRE ? "pre_apply"
+				 : stage == FLUX_STAGE_POST ? "post_apply" : "migration",
+			"direction", ev->direction == FLUX_PLAN_APPLY ? "apply" : "rollback",
+			"result", ev->type == FLUX_EVENT_FAILED ? "failed" : "done",
+			"seconds", ev->seconds));
+		goto count;
+	}
 	const char *what = ev->type == FLUX_EVENT_FAILED ? "FAILED"
 			   : stage == FLUX_STAGE_PRE ? "pre-apply"
 			   : stage == FLUX_STAGE_POST ? "post-apply"
@@ -221,6 +251,7 @@ static void on_event(void *ctx, const flux_event *ev)
 	printf("  %-10s %s (%.1f ms)\n", what, flux_migration_id(ev->migration),
 	       ev->seconds * 1000.0);
 	fflush(stdout);
+count:
 	if (stage == FLUX_STAGE_MAIN) {
 		if (ev->type == FLUX_EVENT_DONE)
 			r->done++;
@@ -249,14 +280,32 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 		return cli_exit_code(&err);
 	}
 	size_t n = flux_plan_count(plan);
-	describe_plan(p, plan, rollback, ro);
-	if (!ro->auto_approve &&
-	    (rc = confirm(rollback ? "Undo these migrations?" : "Apply these migrations?"))) {
+	int json = cli_json_on();
+	if (json) {
+		char safe[512];
+		flux_uri_redact(ro->uri, safe, sizeof(safe));
+		cli_json_set("database", cli_json_str(safe));
+		cli_json_set("backend", cli_json_str(flux_project_backend(p)->name));
+		plan_json(p, plan, rollback);
+	} else {
+		describe_plan(p, plan, rollback, ro);
+	}
+	/* A JSON consumer reads stdout and cannot answer a question there:
+	 * --json never asks, and without -y it only shows the plan. */
+	if (!ro->auto_approve && json)
+		rc = cli_fail(FLUX_ERR_INVALID, "approval_required",
+			      "pass --auto-approve (-y) to run",
+			      "--json does not ask for confirmation; nothing was changed");
+	else if (!ro->auto_approve)
+		rc = confirm(rollback ? "Undo these migrations?" : "Apply these migrations?");
+	if (rc) {
 		flux_plan_free(plan);
 		flux_project_close(p);
 		return rc;
 	}
 	struct report rep = {0};
+	if (json)
+		rep.steps = json_array();
 	cli_interrupt_begin(p);
 	rc = flux_plan_execute(p, plan, on_event, &rep, &err);
 	int sig = cli_interrupt_end();
@@ -265,11 +314,21 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 		cli_print_error(&err);
 		code = cli_exit_code(&err);
 	}
-	if (rc == FLUX_ERR_CANCELLED) {
+	/* The shell's convention for "stopped by this signal". */
+	if (rc == FLUX_ERR_CANCELLED)
+		code = 128 + (sig ? sig : SIGINT);
+	if (json) {
+		cli_json_set("steps", rep.steps);
+		cli_json_set("summary", json_pack("{s:I, s:I, s:I, s:f, s:b, s:o}",
+			"planned", (json_int_t)n, "done", (json_int_t)rep.done,
+			"failed", (json_int_t)rep.failed, "seconds", rep.seconds,
+			"cancelled", rc == FLUX_ERR_CANCELLED,
+			"incomplete", rc && err.migration[0] &&
+					      flux_project_incomplete_find(p, err.migration)
+				      ? json_string(err.migration) : json_null()));
+	} else if (rc == FLUX_ERR_CANCELLED) {
 		printf("%s %zu of %zu migrations; cancelled.\n", rollback ? "Undid" : "Applied",
 		       rep.done, n);
-		/* The shell's convention for "stopped by this signal". */
-		code = 128 + (sig ? sig : SIGINT);
 	} else if (rc && err.migration[0] && flux_project_incomplete_find(p, err.migration))
 		printf("%s %zu of %zu migrations; '%s' ran outside a transaction and stopped "
 		       "half-way (see flux status).\n", rollback ? "Undid" : "Applied",
@@ -316,6 +375,8 @@ int cmd_validate(struct cli *cli, int argc, char **argv)
 		rc = flux_project_check_incomplete(p, &err);
 	if (rc)
 		cli_print_error(&err);
+	else if (cli_json_on())
+		cli_json_set("applied", json_integer((json_int_t)flux_project_record_count(p)));
 	else
 		printf("OK: %zu applied migrations match their files.\n",
 		       flux_project_record_count(p));

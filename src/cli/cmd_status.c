@@ -21,6 +21,91 @@ static void help(void)
 	       "  -h, --help                 show this help\n");
 }
 
+/* The Python tool's table, with flux's own additions. */
+static void status_text(flux_project *p, const char *safe_uri, size_t applied)
+{
+	const flux_migrations *set = flux_project_migrations(p);
+	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN), width = 2;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, i)));
+		if (l > width)
+			width = l;
+	}
+	printf("Database: %s (backend %s)\n\n", safe_uri, flux_project_backend(p)->name);
+	/* The Python tool's header words; "Applied at" is flux's own. */
+	printf("%-*s  %-11s  %s\n", (int)width, "ID", "Status", "Applied at");
+	for (size_t i = 0; i < n; i++) {
+		const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
+		const flux_record *r = flux_project_record_find(p, flux_migration_id(m));
+		const flux_incomplete *inc = flux_project_incomplete_find(p, flux_migration_id(m));
+		printf("%-*s  %-11s  %s\n", (int)width, flux_migration_id(m),
+		       inc ? "Incomplete" : r ? "Applied" : "Not Applied",
+		       r ? r->applied_at : "");
+	}
+	/* Records without a file are shown too: validation will refuse them. */
+	for (size_t i = 0; i < flux_project_record_count(p); i++) {
+		const flux_record *r = flux_project_record(p, i);
+		if (!flux_migrations_find(set, r->id))
+			printf("%-*s  %-11s  %s\n", (int)width, r->id, "No File", r->applied_at);
+	}
+	printf("\n%zu of %zu applied; %zu pre-apply, %zu post-apply repeatable.\n", applied,
+	       n, flux_migrations_count(set, FLUX_STAGE_PRE),
+	       flux_migrations_count(set, FLUX_STAGE_POST));
+	size_t ninc = flux_project_incomplete_count(p);
+	if (ninc)
+		printf("\nIncomplete: ran outside a transaction and stopped half-way; the "
+		       "statements\nthat ran stay in effect.\n");
+	for (size_t i = 0; i < ninc; i++) {
+		const flux_incomplete *inc = flux_project_incomplete(p, i);
+		printf("  %s: %s started %s: %s\n", inc->id,
+		       inc->direction == FLUX_PLAN_APPLY ? "apply" : "rollback",
+		       inc->started_at, inc->progress);
+	}
+}
+
+/* The same facts as the table, for --json. */
+static void status_json(flux_project *p, const char *safe_uri, size_t applied)
+{
+	const flux_migrations *set = flux_project_migrations(p);
+	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN);
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
+		const flux_record *r = flux_project_record_find(p, flux_migration_id(m));
+		const flux_incomplete *inc = flux_project_incomplete_find(p, flux_migration_id(m));
+		json_array_append_new(list, json_pack("{s:o, s:s, s:o, s:o}",
+			"id", cli_json_str(flux_migration_id(m)),
+			"status", inc ? "incomplete" : r ? "applied" : "not_applied",
+			"applied_at", cli_json_str(r ? r->applied_at : NULL),
+			"path", cli_json_str(flux_migration_path(m))));
+	}
+	for (size_t i = 0; i < flux_project_record_count(p); i++) {
+		const flux_record *r = flux_project_record(p, i);
+		if (!flux_migrations_find(set, r->id))
+			json_array_append_new(list, json_pack("{s:o, s:s, s:o, s:n}",
+				"id", cli_json_str(r->id), "status", "no_file",
+				"applied_at", cli_json_str(r->applied_at), "path"));
+	}
+	json_t *inc = json_array();
+	for (size_t i = 0; i < flux_project_incomplete_count(p); i++) {
+		const flux_incomplete *c = flux_project_incomplete(p, i);
+		json_array_append_new(inc, json_pack("{s:o, s:s, s:o, s:o}",
+			"id", cli_json_str(c->id),
+			"direction", c->direction == FLUX_PLAN_APPLY ? "apply" : "rollback",
+			"started_at", cli_json_str(c->started_at),
+			"progress", cli_json_str(c->progress)));
+	}
+	cli_json_set("database", cli_json_str(safe_uri));
+	cli_json_set("backend", cli_json_str(flux_project_backend(p)->name));
+	cli_json_set("migrations", list);
+	cli_json_set("applied", json_integer((json_int_t)applied));
+	cli_json_set("pending", json_integer((json_int_t)(n - applied)));
+	cli_json_set("pre_apply", json_integer((json_int_t)flux_migrations_count(set, FLUX_STAGE_PRE)));
+	cli_json_set("post_apply",
+		     json_integer((json_int_t)flux_migrations_count(set, FLUX_STAGE_POST)));
+	cli_json_set("incomplete", inc);
+}
+
 int cmd_status(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -56,50 +141,22 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		return cli_exit_code(&err);
 	}
 	const flux_migrations *set = flux_project_migrations(p);
-	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN), width = 2, applied = 0;
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, i)));
-		if (l > width)
-			width = l;
-	}
+	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN), applied = 0;
+	for (size_t i = 0; i < n; i++)
+		applied += flux_project_record_find(
+			p, flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, i))) != NULL;
 	char safe[512];
 	flux_uri_redact(uri, safe, sizeof(safe));
-	printf("Database: %s (backend %s)\n\n", safe, flux_project_backend(p)->name);
-	/* The Python tool's header words; "Applied at" is flux's own. */
-	printf("%-*s  %-11s  %s\n", (int)width, "ID", "Status", "Applied at");
-	for (size_t i = 0; i < n; i++) {
-		const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
-		const flux_record *r = flux_project_record_find(p, flux_migration_id(m));
-		const flux_incomplete *inc = flux_project_incomplete_find(p, flux_migration_id(m));
-		applied += r != NULL;
-		printf("%-*s  %-11s  %s\n", (int)width, flux_migration_id(m),
-		       inc ? "Incomplete" : r ? "Applied" : "Not Applied",
-		       r ? r->applied_at : "");
-	}
-	/* Records without a file are shown too: validation will refuse them. */
-	for (size_t i = 0; i < flux_project_record_count(p); i++) {
-		const flux_record *r = flux_project_record(p, i);
-		if (!flux_migrations_find(set, r->id))
-			printf("%-*s  %-11s  %s\n", (int)width, r->id, "No File", r->applied_at);
-	}
-	printf("\n%zu of %zu applied; %zu pre-apply, %zu post-apply repeatable.\n", applied,
-	       n, flux_migrations_count(set, FLUX_STAGE_PRE),
-	       flux_migrations_count(set, FLUX_STAGE_POST));
-	size_t ninc = flux_project_incomplete_count(p);
-	if (ninc)
-		printf("\nIncomplete: ran outside a transaction and stopped half-way; the "
-		       "statements\nthat ran stay in effect.\n");
-	for (size_t i = 0; i < ninc; i++) {
-		const flux_incomplete *inc = flux_project_incomplete(p, i);
-		printf("  %s: %s started %s: %s\n", inc->id,
-		       inc->direction == FLUX_PLAN_APPLY ? "apply" : "rollback",
-		       inc->started_at, inc->progress);
-	}
+	if (cli_json_on())
+		status_json(p, safe, applied);
+	else
+		status_text(p, safe, applied);
 	int rc = flux_project_validate(p, &err);
 	if (!rc)
 		rc = flux_project_check_incomplete(p, &err);
 	if (rc) {
-		printf("\n");
+		if (!cli_json_on())
+			printf("\n");
 		cli_print_error(&err);
 	}
 	flux_project_close(p);
@@ -107,10 +164,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		return cli_exit_code(&err);
 	/* CI's "is the database behind?": pending is not an error otherwise,
 	 * so it is said on stderr only when it decides the status. */
-	if (exit_code && applied < n) {
-		fprintf(stderr, "flux: %zu migration%s not applied\n", n - applied,
-			n - applied == 1 ? " is" : "s are");
-		return EXIT_ERROR;
-	}
+	if (exit_code && applied < n)
+		return cli_fail(FLUX_OK, "pending", NULL, "%zu migration%s not applied",
+				n - applied, n - applied == 1 ? " is" : "s are");
 	return EXIT_OK;
 }

@@ -38,6 +38,8 @@ static void usage(FILE *out)
 		"      --helper-timeout S   stop a .py migration's python3 or a generator\n"
 		"                           (and all it started) after S seconds (default:\n"
 		"                           no limit)\n"
+		"      --json               one JSON document on stdout, errors included\n"
+		"                           (see flux(1); apply and rollback need -y)\n"
 		"  -v, --verbose            log more (repeat for debug output)\n"
 		"  -h, --help               show this help\n"
 		"      --version            show the version and the backend ABI (with -v,\n"
@@ -67,6 +69,7 @@ int main(int argc, char **argv)
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"json", no_argument, NULL, 'J'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, version = 0;
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
 			break;
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': version = 1; break; /* after the loop: -v may follow */
+		case 'J': cli.json = 1; break;
 		default:
 			fprintf(stderr, "Try 'flux --help'.\n");
 			return EXIT_USAGE;
@@ -100,9 +104,15 @@ int main(int argc, char **argv)
 	}
 	if (version)
 		return cli_version(&cli);
+	if (cli.json)
+		cli_json_begin();
 	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
+		if (!cli.json) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		cli_usage_error(NULL, "missing COMMAND");
+		return cli_json_end(EXIT_USAGE);
 	}
 	const char *name = argv[optind];
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -111,8 +121,9 @@ int main(int argc, char **argv)
 			int sub_argc = argc - optind;
 			char **sub_argv = argv + optind;
 			optind = 0; /* 0 makes GNU getopt start afresh */
-			return commands[i].run(&cli, sub_argc, sub_argv);
+			cli_json_set("command", json_string(name));
+			return cli_json_end(commands[i].run(&cli, sub_argc, sub_argv));
 		}
 	cli_usage_error(NULL, "unknown command '%s'", name);
-	return EXIT_USAGE;
+	return cli_json_end(EXIT_USAGE);
 }

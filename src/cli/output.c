@@ -23,6 +23,8 @@ int cli_exit_code(const flux_error *err)
  * SQLSTATE, detail and hint, as PostgreSQL's own clients do. */
 void cli_print_error(const flux_error *err)
 {
+	if (cli_json_record_error(err, NULL))
+		return;
 	fprintf(stderr, "flux: error: %s\n", err->message);
 	/* Config messages already start with file:line; add a location
 	 * only when it says more (a column, or a file not yet named). */
@@ -70,6 +72,18 @@ void cli_print_error(const flux_error *err)
 void cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
+	if (cli_json_on()) {
+		flux_error err;
+		memset(&err, 0, sizeof(err));
+		err.code = FLUX_ERR_INVALID;
+		va_start(ap, fmt);
+		vsnprintf(err.message, sizeof(err.message), fmt, ap);
+		va_end(ap);
+		snprintf(err.hint, sizeof(err.hint), "flux %s%s--help", cmd ? cmd : "",
+			 cmd ? " " : "");
+		cli_json_record_error(&err, "usage");
+		return;
+	}
 	va_start(ap, fmt);
 	fputs("flux: error: ", stderr);
 	vfprintf(stderr, fmt, ap);
