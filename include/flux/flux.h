@@ -73,8 +73,9 @@ const char *flux_options_key(const struct flux_options *opts, size_t i);
 int flux_options_line(const struct flux_options *opts, size_t i);
 int flux_options_used(const struct flux_options *opts, size_t i);
 
-/* Parse one TOML log level name ("DEBUG", "INFO", "WARNING", "ERROR",
- * "CRITICAL"); returns 0 for an unknown name. */
+/* Parse a log level name as Python's logging does, in any case: CRITICAL
+ * and FATAL (50), ERROR, WARNING and WARN, INFO, DEBUG, and NOTSET, which
+ * lets everything through and gives 1; returns 0 for an unknown name. */
 int flux_log_level_parse(const char *name);
 
 /* ---- backend registry (manifest discovery) ---------------------------- */
