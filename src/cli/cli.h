@@ -23,6 +23,7 @@ struct cli {
 	int log_level;
 	int verbose;                /* how many -v */
 	int json;                   /* --json: see json.c */
+	int color;                  /* --color: -1 auto, 0 never, 1 always */
 };
 
 int cmd_init(struct cli *cli, int argc, char **argv);
@@ -80,6 +81,17 @@ int cli_json_record_error(const flux_error *err, const char *kind);
  * hint), or recorded with --json.  Returns EXIT_ERROR. */
 int cli_fail(flux_status code, const char *kind, const char *hint, const char *fmt, ...)
 	FLUX_PRINTF(4, 5);
+
+/* progress.c: apply/rollback progress on stdout (see the file). */
+struct cli_progress;
+/* Whether to colour output to fd: mode 0/1 as --color said; -1 (auto)
+ * when fd is a terminal and NO_COLOR is unset or empty. */
+int cli_color_enabled(int mode, int fd);
+struct cli_progress *cli_progress_new(int color_mode);   /* NULL: no memory */
+void cli_progress_event(struct cli_progress *pr, const flux_event *ev);
+/* CODE (an SGR escape) when pr colours, else "". */
+const char *cli_progress_sgr(const struct cli_progress *pr, const char *code);
+void cli_progress_free(struct cli_progress *pr);
 
 /* slug.c: the Python tool's "-".join(desc.lower().split()); malloc'd,
  * NULL when out of memory. */

@@ -226,13 +226,17 @@ struct report {
 	size_t failed;
 	double seconds;
 	json_t *steps;   /* --json: each step's result; else NULL */
+	struct cli_progress *progress;   /* text: the live lines */
 };
 
 static void on_event(void *ctx, const flux_event *ev)
 {
 	struct report *r = ctx;
-	if (ev->type == FLUX_EVENT_START)
+	if (ev->type == FLUX_EVENT_START) {
+		if (r->progress)
+			cli_progress_event(r->progress, ev);
 		return;
+	}
 	flux_stage stage = flux_migration_stage(ev->migration);
 	if (r->steps) {
 		json_array_append_new(r->steps, json_pack("{s:o, s:s, s:s, s:s, s:f}",
@@ -244,13 +248,8 @@ static void on_event(void *ctx, const flux_event *ev)
 			"seconds", ev->seconds));
 		goto count;
 	}
-	const char *what = ev->type == FLUX_EVENT_FAILED ? "FAILED"
-			   : stage == FLUX_STAGE_PRE ? "pre-apply"
-			   : stage == FLUX_STAGE_POST ? "post-apply"
-			   : ev->direction == FLUX_PLAN_APPLY ? "applied" : "undone";
-	printf("  %-10s %s (%.1f ms)\n", what, flux_migration_id(ev->migration),
-	       ev->seconds * 1000.0);
-	fflush(stdout);
+	if (r->progress)
+		cli_progress_event(r->progress, ev);
 count:
 	if (stage == FLUX_STAGE_MAIN) {
 		if (ev->type == FLUX_EVENT_DONE)
@@ -306,6 +305,8 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 	struct report rep = {0};
 	if (json)
 		rep.steps = json_array();
+	else
+		rep.progress = cli_progress_new(cli->color);
 	cli_interrupt_begin(p);
 	rc = flux_plan_execute(p, plan, on_event, &rep, &err);
 	int sig = cli_interrupt_end();
@@ -337,8 +338,11 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 		printf("%s %zu of %zu migrations; '%s' failed and was rolled back.\n",
 		       rollback ? "Undid" : "Applied", rep.done, n, err.migration);
 	else if (!rc)
-		printf("%s %zu migration%s in %.1f ms.\n", rollback ? "Undid" : "Applied",
-		       rep.done, rep.done == 1 ? "" : "s", rep.seconds * 1000.0);
+		printf("%s%s %zu migration%s in %.1f ms.%s\n",
+		       cli_progress_sgr(rep.progress, "\033[1m"), rollback ? "Undid" : "Applied",
+		       rep.done, rep.done == 1 ? "" : "s", rep.seconds * 1000.0,
+		       cli_progress_sgr(rep.progress, "\033[0m"));
+	cli_progress_free(rep.progress);
 	flux_plan_free(plan);
 	flux_project_close(p);
 	return code;

@@ -38,6 +38,8 @@ static void usage(FILE *out)
 		"      --helper-timeout S   stop a .py migration's python3 or a generator\n"
 		"                           (and all it started) after S seconds (default:\n"
 		"                           no limit)\n"
+		"      --color WHEN         colour apply/rollback progress: auto (a terminal\n"
+		"                           without NO_COLOR; the default), always, never\n"
 		"      --json               one JSON document on stdout, errors included\n"
 		"                           (see flux(1); apply and rollback need -y)\n"
 		"  -v, --verbose            log more (repeat for debug output)\n"
@@ -53,7 +55,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = {.config_path = "flux.toml"};
+	struct cli cli = {.config_path = "flux.toml", .color = -1};
 	const char *env = getenv("FLUX_LOG_LEVEL");
 	if (env && *env) {
 		cli.log_level = flux_log_level_parse(env);
@@ -70,6 +72,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"json", no_argument, NULL, 'J'},
+		{"color", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, version = 0;
@@ -97,6 +100,19 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': version = 1; break; /* after the loop: -v may follow */
 		case 'J': cli.json = 1; break;
+		case 'C':
+			if (strcmp(optarg, "auto") == 0)
+				cli.color = -1;
+			else if (strcmp(optarg, "always") == 0)
+				cli.color = 1;
+			else if (strcmp(optarg, "never") == 0)
+				cli.color = 0;
+			else {
+				cli_usage_error(NULL, "--color takes auto, always or never, not '%s'",
+						optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		default:
 			fprintf(stderr, "Try 'flux --help'.\n");
 			return EXIT_USAGE;
