@@ -111,6 +111,18 @@ int flux_plan_rollback(flux_project *p, long n, const char *to_id, int repeatabl
 	for (size_t k = p->nrecords; k-- > stop;)
 		plan->items[plan->count++] = flux_migrations_find(p->migrations,
 								  p->records[k].id);
+	/* Every undo is produced now (a generator's or a .py's undo() runs
+	 * here, and is kept), so a bad one stops the rollback before anything
+	 * is undone rather than half-way through it. */
+	for (size_t i = 0; i < plan->count; i++) {
+		const char *sql;
+		size_t len;
+		rc = flux_migration_undo(plan->items[i], &sql, &len, err);
+		if (rc) {
+			flux_plan_free(plan);
+			return rc;
+		}
+	}
 	*out = plan;
 	return FLUX_OK;
 }

@@ -232,12 +232,10 @@ t_runtime_failures_exit_1() {
 	# a lock time-out
 	project
 	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
-	flock "$DB" sleep 5 &
-	holder=$!
-	sleep 0.5
+	hold_flock "$DB" || return 1
 	run 1 "$FLUX" status "sqlite:$DB" --lock-timeout 1
 	rc=$?
-	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+	release_flock
 	[ $rc -eq 0 ] && has "$WORK/err" "migration lock"
 }
 ok "runtime failures exit 1: corrupt directory, backend, flux.toml, lock time-out" \

@@ -62,6 +62,26 @@ t_nul_in_undo() {
 }
 ok "a NUL byte in an undo file is refused before the rollback starts" t_nul_in_undo
 
+t_nul_in_generated_undo() {
+	fresh || return 1
+	rm migrations/001_a.sql migrations/001_a.undo.sql
+	q "DELETE FROM _flux_migrations WHERE id = '001_a'"
+	mkdir -p "$WORK/gen" && mv migrations/002_b.sql migrations/002_b.undo.sql "$WORK/gen/"
+	q "DELETE FROM _flux_migrations; DROP TABLE a; DROP TABLE b"
+	# A generator whose undo output holds a NUL, older than a plain one:
+	# its undo is produced when the rollback is planned, so 002_b is not
+	# undone either.
+	printf '#!/bin/sh\nif [ "$1" = apply ]; then echo "CREATE TABLE g (x int);"; else printf "DROP TABLE g;\\000\\n"; fi\n' > migrations/001_gen.sh
+	chmod +x migrations/001_gen.sh
+	mv "$WORK/gen/002_b.sql" "$WORK/gen/002_b.undo.sql" migrations/
+	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
+	refused "$FLUX" rollback "sqlite:$DB" -y || return 1
+	has "$WORK/err" "001_gen.sh" && has "$WORK/err" "NUL byte" &&
+	eq "$(q "SELECT group_concat(id, ' ') FROM (SELECT id FROM _flux_migrations ORDER BY id)")" "001_gen 002_b"
+}
+ok "a generator's undo with a NUL byte is refused when the rollback is planned, before anything is undone" \
+	t_nul_in_generated_undo
+
 t_nul_generated() {
 	fresh || return 1
 	printf 'def apply():\n    return "SELECT 1;\\nSELECT 2;\\x00SELECT 3;"\n' > migrations/003_py.py

@@ -77,6 +77,23 @@ parallel_apply() {
 # applied_lines: how many migrations the parallel runs reported applying.
 applied_lines() { cat "$WORK"/par*.out | grep -c '^  applied '; }
 
+# hold_flock FILE: another process holds flock(2) on FILE (as another flux
+# would) until release_flock; returns once the lock is really held, so a
+# slow machine cannot let the holder finish before flux is tested.
+hold_flock() {
+	flock -o "$1" sleep 300 &
+	HOLDER=$!
+	i=0
+	while flock -n "$1" true 2>/dev/null; do
+		i=$((i + 1)); [ "$i" -lt 300 ] || return 1
+		sleep 0.1
+	done
+}
+release_flock() {
+	pkill -P "$HOLDER" 2>/dev/null; kill "$HOLDER" 2>/dev/null; wait "$HOLDER" 2>/dev/null
+	return 0
+}
+
 done_testing() {
 	echo "1..$T_NUM"
 	[ "$T_FAILED" -eq 0 ]
