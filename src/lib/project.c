@@ -219,6 +219,11 @@ static int load_backend(flux_project *p, const flux_open_options *o, flux_error 
 	int rc = flux_registry_open(o->backend_path, &p->registry, err);
 	if (rc)
 		return rc;
+	/* Skipped manifest entries (a FIFO, a refused manifest, a bad line)
+	 * are said on every command, not only by `flux backends`. */
+	for (size_t i = 0; i < flux_registry_problem_count(p->registry); i++)
+		flux_logf(&p->logger, FLUX_LOG_WARNING, "%s",
+			  flux_registry_problem(p->registry, i)->message);
 	const char *name = flux_config_backend(p->config);
 	const flux_backend_info *info = flux_registry_find(p->registry, name);
 	if (!info) {

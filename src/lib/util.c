@@ -64,6 +64,8 @@ char *flux_buf_steal(flux_buf *b)
 {
 	if (!b->data && buf_reserve(b, 0) < 0)
 		return NULL;
+	/* An empty buffer is the empty string, not 64 bytes of garbage. */
+	b->data[b->len] = '\0';
 	char *p = b->data;
 	b->data = NULL;
 	b->len = b->cap = 0;

@@ -92,9 +92,16 @@ t_fifo_and_device_skipped() {
 	eq "$?" 0 &&
 	has "$WORK/out" "$d/a.ini: skipped: not a regular file (a FIFO)" &&
 	has "$WORK/out" "$d/z.ini: skipped: not a regular file (a character device)" &&
-	has "$WORK/out" "sqlite  SQLite database files"
+	has "$WORK/out" "sqlite  SQLite database files" || return 1
+	# Every command says what it skipped, not only `flux backends`.
+	p="$WORK/special-proj"; mkdir -p "$p/migrations" &&
+	printf '[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n' > "$p/flux.toml" &&
+	timeout 60 "$FLUX" --backend-path "$d" -c "$p/flux.toml" status "sqlite:$p/db" \
+		>"$WORK/out" 2>"$WORK/err"
+	eq "$?" 0 && has "$WORK/err" "flux: warning: $d/a.ini: skipped: not a regular file (a FIFO)"
 }
-ok "a FIFO and a link to /dev/zero among the manifests are skipped, not read" t_fifo_and_device_skipped
+ok "a FIFO and a link to /dev/zero among the manifests are skipped, not read, with a warning on every command" \
+	t_fifo_and_device_skipped
 
 # A setgid program runs in secure mode (AT_SECURE): FLUX_BACKEND_PATH and
 # FLUX_INSECURE_BACKENDS must be ignored, or whoever starts it picks the
