@@ -19,8 +19,8 @@ static void help(void)
 	       "\n"
 	       "Options:\n"
 	       "      --migration-dir DIR   migration directory (default: migrations)\n"
-	       "      --log-level LEVEL     add log_level (DEBUG, INFO, WARNING, ERROR,\n"
-	       "                            CRITICAL)\n"
+	       "      --log-level LEVEL     add log_level (a Python level name: DEBUG,\n"
+	       "                            INFO, WARNING, ERROR, CRITICAL, ...)\n"
 	       "  -h, --help                show this help\n");
 }
 
