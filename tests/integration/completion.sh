@@ -48,7 +48,9 @@ t_options() {
 	eq "$(complete_in "$WORK" flux status --e)" "--exit-code" &&
 	eq "$(complete_in "$WORK" flux --ver)" "--verbose
 --version" &&
-	eq "$(complete_in "$WORK" flux new --kind p | tr '\n' ' ')" "post pre python "
+	eq "$(complete_in "$WORK" flux new --kind p | tr '\n' ' ')" "post pre python " &&
+	eq "$(complete_in "$WORK" flux --color n)" "never" &&
+	eq "$(complete_in "$WORK" flux --color never st)" "status"
 }
 ok "options of the command being typed, and of the global ones" t_options
 
