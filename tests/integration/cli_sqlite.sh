@@ -7,13 +7,7 @@ P="$WORK/proj"
 DB="$P/app.db"
 
 fresh() {
-	rm -rf "$P"; mkdir -p "$P/migrations/pre-apply" "$P/migrations/post-apply"
-	cd "$P" || return 1
-	printf '[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n' > flux.toml
-	printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
-	printf 'DROP TABLE a;\n' > migrations/001_a.undo.sql
-	printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
-	printf 'DROP TABLE b;\n' > migrations/002_b.undo.sql
+	sqlite_project "$P" && mkdir -p migrations/pre-apply migrations/post-apply || return 1
 	printf 'def apply():\n    return "CREATE TABLE c (x int);"\n\ndef undo():\n    return "DROP TABLE c;"\n' > migrations/003_c.py
 	printf 'CREATE TABLE IF NOT EXISTS log (stage text);\nINSERT INTO log VALUES ('"'pre'"');\n' > migrations/pre-apply/p.sql
 	printf 'INSERT INTO log VALUES ('"'post'"');\n' > migrations/post-apply/q.sql

@@ -11,13 +11,7 @@ P="$WORK/proj"
 DB="$P/app.db"
 
 fresh() {
-	rm -rf "$P"; mkdir -p "$P/migrations"
-	cd "$P" || return 1
-	printf '[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n' > flux.toml
-	printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
-	printf 'DROP TABLE a;\n' > migrations/001_a.undo.sql
-	printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
-	printf 'DROP TABLE b;\n' > migrations/002_b.undo.sql
+	sqlite_project "$P" || return 1
 	run 0 "$FLUX" apply "sqlite:$DB" -y
 }
 

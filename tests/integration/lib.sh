@@ -77,6 +77,19 @@ parallel_apply() {
 # applied_lines: how many migrations the parallel runs reported applying.
 applied_lines() { cat "$WORK"/par*.out | grep -c '^  applied '; }
 
+# sqlite_project DIR [N]: a fresh project at DIR on the sqlite backend, and
+# cd into it: flux.toml and the first N (default 2) of 001_a and 002_b,
+# each with its undo.
+sqlite_project() {
+	rm -rf "$1"; mkdir -p "$1/migrations" && cd "$1" || return 1
+	printf '[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n' > flux.toml
+	printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
+	printf 'DROP TABLE a;\n' > migrations/001_a.undo.sql
+	[ "${2:-2}" -ge 2 ] || return 0
+	printf 'CREATE TABLE b (x int);\n' > migrations/002_b.sql
+	printf 'DROP TABLE b;\n' > migrations/002_b.undo.sql
+}
+
 # hold_flock FILE: another process holds flock(2) on FILE (as another flux
 # would) until release_flock; returns once the lock is really held, so a
 # slow machine cannot let the holder finish before flux is tested.

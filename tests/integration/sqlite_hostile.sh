@@ -9,13 +9,7 @@
 P="$WORK/proj"
 DB="$P/app.db"
 
-fresh() {
-	rm -rf "$P"; mkdir -p "$P/migrations"
-	cd "$P" || return 1
-	printf '[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n' > flux.toml
-	printf 'CREATE TABLE a (x int);\n' > migrations/001_a.sql
-	printf 'DROP TABLE a;\n' > migrations/001_a.undo.sql
-}
+fresh() { sqlite_project "$P" 1; }
 
 q() { sqlite3 "$DB" "$1"; }
 ids() { q "SELECT group_concat(id, ' ') FROM (SELECT id FROM _flux_migrations ORDER BY id)"; }
