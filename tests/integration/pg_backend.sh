@@ -4,31 +4,9 @@
 # (tools/pg-test-server) and stops, even on failure.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
 
-PGDIR="$WORK/pg"
-# Without a server to start (a package build without postgresql), skip
-# with the reason; tools/deps --with-server installs one for tools/check.
-if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-	echo "1..0 # SKIP no PostgreSQL server binaries (initdb) installed"
-	exit 0
-fi
-trap '"$FLUX_TEST_SRCDIR/tools/pg-test-server" stop "$PGDIR"; rm -rf "$WORK"' EXIT
-if ! env_lines=$("$FLUX_TEST_SRCDIR/tools/pg-test-server" start "$PGDIR"); then
-	echo "not ok 1 - start a PostgreSQL test server"
-	echo "1..1"
-	exit 1
-fi
-eval "export $(echo $env_lines)"
+. "$FLUX_TEST_SRCDIR/tests/integration/pg_lib.sh"
 P="$WORK/proj"
-N=0
 
-# A new database per test; prints its URI.
-newdb() {
-	N=$((N + 1))
-	psql -q -c "CREATE DATABASE t$N" >/dev/null
-	DB=t$N
-	URI="postgresql:///t$N?host=$PGHOST&user=$PGUSER"
-}
-sql() { psql -d "$DB" -tAq -c "$1"; }
 ids() { sql "SELECT string_agg(id, ' ' ORDER BY id) FROM ${1:-public._flux_migrations}"; }
 
 project() {
