@@ -270,13 +270,18 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 		return cli_exit_code(&err);
 	}
 	flux_plan *plan = NULL;
+	/* Planning a rollback runs undo generators and .py undo(): a signal
+	 * then kills them (not only flux) and says so. */
+	cli_interrupt_begin(p);
 	int rc = rollback ? flux_plan_rollback(p, ro->n, ro->to, ro->repeatable, &plan, &err)
 			  : ro->to ? flux_plan_apply_to(p, ro->to, &plan, &err)
 				   : flux_plan_apply(p, ro->n, &plan, &err);
+	int plan_sig = cli_interrupt_end();
 	if (rc) {
 		cli_print_error(&err);
 		flux_project_close(p);
-		return cli_exit_code(&err);
+		return rc == FLUX_ERR_CANCELLED ? 128 + (plan_sig ? plan_sig : SIGINT)
+						: cli_exit_code(&err);
 	}
 	size_t n = flux_plan_count(plan);
 	int json = cli_json_on();

@@ -119,6 +119,10 @@ int flux_plan_rollback(flux_project *p, long n, const char *to_id, int repeatabl
 		size_t len;
 		rc = flux_migration_undo(plan->items[i], &sql, &len, err);
 		if (rc) {
+			if (rc == FLUX_ERR_CANCELLED)
+				flux_error_set(err, rc, "cancelled while producing the undo of "
+					       "'%s'; nothing was undone",
+					       flux_migration_id(plan->items[i]));
 			flux_plan_free(plan);
 			return rc;
 		}
