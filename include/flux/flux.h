@@ -184,7 +184,7 @@ typedef struct flux_open_options {
 	/* For commands that only read (status, validate): take no lock and
 	 * create nothing (no record table, no SQLite file); a database
 	 * without the record table reads as nothing applied.  Such a project
-	 * is for inspection: do not execute plans on it. */
+	 * is for inspection: flux_plan_execute() refuses it (FLUX_ERR_INVALID). */
 	int read_only;
 	/* Seconds each helper (the python3 evaluating the .py migrations, a
 	 * generator script) may run before it and all it started are killed

@@ -345,6 +345,11 @@ int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn f
 	/* An empty plan still runs pre-apply and post-apply, as the Python
 	 * tool does on every apply (and rollback, unless told otherwise):
 	 * teams recreate views or re-grant privileges there on every deploy. */
+	/* Without the lock another flux could be running the same plan. */
+	if (p->read_only)
+		return flux_error_set(err, FLUX_ERR_INVALID, "this project was opened "
+				      "read-only (no lock); open it without read_only to "
+				      "apply or roll back");
 	if (p->cancelled)
 		return flux_error_set(err, FLUX_ERR_CANCELLED, "this project's run was "
 				      "cancelled; open it again to go on");

@@ -320,6 +320,7 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 	p->logger.level = o->log_level;
 	flux_host_init(&p->host, &p->logger);
 	p->helpers.timeout = o->helper_timeout;
+	p->read_only = o->read_only != 0;
 	/* Published for flux_project_cancel() from a signal handler: the
 	 * helpers run before this function returns. */
 	if (o->opening)

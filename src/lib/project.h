@@ -29,6 +29,7 @@ struct flux_project {
 	flux_helpers helpers;
 	int connected;
 	int locked;
+	int read_only;  /* opened without the lock: plans may not run */
 	char *uri;
 };
 

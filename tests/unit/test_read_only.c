@@ -103,6 +103,24 @@ START_TEST(reads_records_without_the_lock)
 }
 END_TEST
 
+START_TEST(plans_do_not_run_read_only)
+{
+	project();
+	flux_project *p;
+	flux_error err;
+	ck_assert_msg(open_p(1, -1, &p, &err) == FLUX_OK, "open: %s", err.message);
+	flux_plan *plan;
+	ck_assert_int_eq(flux_plan_apply(p, -1, &plan, &err), FLUX_OK);
+	ck_assert_uint_eq(flux_plan_count(plan), 2);
+	ck_assert_int_eq(flux_plan_execute(p, plan, NULL, NULL, &err), FLUX_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err.message, "read-only"));
+	flux_plan_free(plan);
+	flux_project_close(p);
+	struct stat st;
+	ck_assert_msg(stat(db, &st) != 0, "a refused plan created %s", db);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("read_only");
@@ -111,6 +129,7 @@ int main(void)
 	tcase_add_test(tc, missing_file_is_not_created);
 	tcase_add_test(tc, record_table_is_not_created);
 	tcase_add_test(tc, reads_records_without_the_lock);
+	tcase_add_test(tc, plans_do_not_run_read_only);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
