@@ -83,7 +83,8 @@ int flux_log_level_parse(const char *name);
 typedef struct flux_registry flux_registry;
 typedef struct flux_backend_info flux_backend_info;
 
-/* The compiled-in system manifest directory. */
+/* The compiled-in manifest directories searched after FLUX_BACKEND_PATH,
+ * colon-separated, in search order. */
 const char *flux_registry_system_dir(void);
 
 /* Scan manifest directories.  search_path is a colon-separated list; NULL

@@ -1,21 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Reading INI-shaped files (manifests, flux.toml) through inih.
+/* Reading backend manifests (INI files) through inih.  flux.toml has a
+ * reader of its own (toml_file.c, toml_parse.c).
  *
  * inih's handler never learns the line number and inih silently splits
  * lines longer than its buffer, so we feed it through our own reader: it
  * counts lines (the handler runs before the next line is read, so the
  * count is the handler's line), refuses over-long lines, and strips
- * leading blanks so an indented TOML line is never taken for one of inih's
+ * leading blanks so an indented line is never taken for one of inih's
  * continuation lines.
  *
  * Reads are bounded: a line may hold at most LINE_RAW_MAX bytes before
  * it is refused (so /dev/zero or a file without newlines cannot grow a
  * buffer), a NUL byte is refused (it would silently cut the line), and a
- * caller may cap the whole file's size.
- *
- * In TOML mode the reader also removes `#` comments outside quoted strings
- * (inih only knows full-line ones) and hides `;` as \x01, because inih
- * would cut a value at " ;".  The TOML value parser turns \x01 back. */
+ * caller may cap the whole file's size. */
 #include <config.h>
 #include <ini.h>
 #include <stdio.h>
@@ -31,7 +28,6 @@
 struct reader {
 	FILE *fp;
 	const char *path;
-	int toml;
 	int line;
 	char buf[LINE_RAW_MAX + 1];
 	size_t max_bytes, total;
@@ -47,51 +43,6 @@ static int fail(struct reader *r, const char *fmt, const char *arg)
 	flux_error_at(r->err, r->path, r->line);
 	r->failed = 1;
 	return -1;
-}
-
-/* Rewrite one TOML line in place; returns -1 after recording an error. */
-static int toml_line(struct reader *r, char *s)
-{
-	if (*s == '\0' || *s == '#' || *s == '\n' || *s == '\r')
-		return 0;
-	if (s[0] == '[' && s[1] == '[')
-		return fail(r, "%s:%d: arrays of tables ([[...]]) are not supported%s", "");
-	char quote = 0;
-	char *value = NULL;
-	for (char *p = s; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == 0x01)
-			return fail(r, "%s:%d: control character in file%s", "");
-		if (quote) {
-			if (quote == '"' && c == '\\' && p[1]) {
-				p++;
-				if (*p == ';')
-					*p = 0x01;
-				continue;
-			}
-			if (c == (unsigned char)quote)
-				quote = 0;
-			else if (c == ';')
-				*p = 0x01;
-			continue;
-		}
-		if (c == '"' || c == '\'') {
-			if (value)
-				quote = (char)c;
-			else
-				return fail(r, "%s:%d: quoted keys are not supported%s", "");
-		} else if (c == '#') {
-			*p = '\0';
-			break;
-		} else if (c == ';') {
-			*p = 0x01;
-		} else if (c == '=' && !value && s[0] != '[') {
-			value = p + 1;
-		} else if (c == ':' && !value && s[0] != '[') {
-			return fail(r, "%s:%d: expected `key = value`%s", "");
-		}
-	}
-	return 0;
 }
 
 static char *read_line(char *str, int num, void *stream)
@@ -141,8 +92,6 @@ static char *read_line(char *str, int num, void *stream)
 		fail(r, "%s:%d: line longer than %s bytes", limit);
 		return NULL;
 	}
-	if (r->toml && toml_line(r, s) < 0)
-		return NULL;
 	memcpy(str, s, strlen(s) + 1);
 	return str;
 }
@@ -162,14 +111,13 @@ static int on_pair(void *user, const char *section, const char *name,
 	return 1;
 }
 
-int flux_ini_read_stream(FILE *fp, const char *path, size_t max_bytes, int toml_mode,
-			 flux_ini_fn fn, void *ctx, flux_error *err)
+int flux_ini_read_stream(FILE *fp, const char *path, size_t max_bytes, flux_ini_fn fn,
+			 void *ctx, flux_error *err)
 {
 	struct reader *r = calloc(1, sizeof(*r));
 	if (!r)
 		return flux_error_set(err, FLUX_ERR_NOMEM, "%s: out of memory", path);
-	*r = (struct reader){.fp = fp, .path = path, .toml = toml_mode,
-			     .max_bytes = max_bytes, .fn = fn, .ctx = ctx, .err = err};
+	*r = (struct reader){.fp = fp, .path = path, .max_bytes = max_bytes, .fn = fn, .ctx = ctx, .err = err};
 	int rc = ini_parse_stream(read_line, r, on_pair, r);
 	int io = ferror(fp), failed = r->failed;
 	free(r);
@@ -186,15 +134,4 @@ int flux_ini_read_stream(FILE *fp, const char *path, size_t max_bytes, int toml_
 	if (rc < 0)
 		return flux_error_set(err, FLUX_ERR_NOMEM, "%s: out of memory", path);
 	return FLUX_OK;
-}
-
-int flux_ini_read(const char *path, int toml_mode, flux_ini_fn fn, void *ctx,
-		  flux_error *err)
-{
-	FILE *fp = fopen(path, "re");
-	if (!fp)
-		return flux_error_set(err, FLUX_ERR_NOT_FOUND, "%s: cannot open: %m", path);
-	int rc = flux_ini_read_stream(fp, path, 0, toml_mode, fn, ctx, err);
-	fclose(fp);
-	return rc;
 }

@@ -53,16 +53,13 @@ void flux_error_locate(flux_error *err, const char *file, const char *migration,
  * else mark the file as "(generated SQL)", whose lines the numbers count. */
 void flux_error_locate_generated(flux_error *err, const char *source_path);
 
-/* Reading INI-shaped files through inih with line numbers (ini_file.c). */
+/* Reading backend manifests through inih with line numbers (ini_file.c),
+ * from an open stream named path in messages; max_bytes > 0 refuses a
+ * file longer than that. */
 typedef int (*flux_ini_fn)(void *ctx, int line, const char *section,
 			   const char *key, const char *value, flux_error *err);
-/* toml_mode: apply the TOML line rules (see ini_file.c). */
-int flux_ini_read(const char *path, int toml_mode, flux_ini_fn fn, void *ctx,
-		  flux_error *err);
-/* The same from an open stream, named path in messages; max_bytes > 0
- * refuses a file longer than that. */
-int flux_ini_read_stream(FILE *fp, const char *path, size_t max_bytes, int toml_mode,
-			 flux_ini_fn fn, void *ctx, flux_error *err);
+int flux_ini_read_stream(FILE *fp, const char *path, size_t max_bytes, flux_ini_fn fn,
+			 void *ctx, flux_error *err);
 
 /* Problems in flux.toml that do not stop flux (an unknown log_level),
  * each "FILE:LINE: ..."; flux_project_open logs them (config.c). */

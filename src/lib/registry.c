@@ -291,7 +291,7 @@ static int scan_manifest(flux_registry *reg, size_t index, const char *path,
 	struct scan_ctx sc = {.reg = reg, .manifest = path, .manifest_dir = reg->dirs[index],
 			      .dir_index = index, .refused = refused};
 	flux_error e;
-	int r = flux_ini_read_stream(fp, path, MANIFEST_MAX, 0, on_entry, &sc, &e);
+	int r = flux_ini_read_stream(fp, path, MANIFEST_MAX, on_entry, &sc, &e);
 	if (r == FLUX_ERR_NOMEM) {
 		rc = r;
 	} else if (r != FLUX_OK) {
