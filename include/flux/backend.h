@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The flux backend plugin ABI: the only header a backend author needs.
+/* The flux backend plugin ABI, version 2.0: the only header a backend
+ * author needs.
+ *
+ * 1. WHAT A BACKEND IS
  *
  * A backend is a shared object plus a manifest line.  The manifest, an INI
  * file placed in a flux.backend manifest directory, names the module and its
@@ -9,38 +12,119 @@
  *     cooldb = cooldb.so:cooldb_flux_backend
  *
  * flux opens cooldb.so (relative to the manifest's directory, or absolute)
- * only when the backend is used, resolves the registration function and
- * calls it once with the host's service table.  It returns a pointer to a
- * const struct flux_backend that stays valid until the module is unloaded:
+ * only when the backend is used, checks the module's ABI stamp, resolves the
+ * registration function and calls it once with the host's service table:
+ *
+ *     FLUX_BACKEND_MODULE;                  (once per module: the ABI stamp)
  *
  *     static const struct flux_backend cooldb = {
  *         FLUX_BACKEND_HEADER_INIT,
  *         .name = "cooldb", .description = "CoolDB over its C client",
+ *         .capabilities = FLUX_CAP_TRANSACTIONAL_DDL,
  *         .create = cool_create, ...
  *     };
- *     FLUX_BACKEND_EXPORT const struct flux_backend *
- *     cooldb_flux_backend(const struct flux_host *host) { return &cooldb; }
+ *     FLUX_BACKEND_EXPORT int
+ *     cooldb_flux_backend(const struct flux_host *host,
+ *                         const struct flux_backend **out, flux_error *err)
+ *     {
+ *         if (!FLUX_HOST_HAS(host, option_identifier))
+ *             return host->error_set(err, FLUX_ERR_UNSUPPORTED, "...");
+ *         *out = &cooldb;
+ *         return FLUX_OK;
+ *     }
  *
  * Build it with `pkg-config --cflags flux-backend`; there is no library to
  * link: everything the host offers arrives through struct flux_host, so a
  * backend links with -Wl,--no-undefined.
  *
- * ABI rules (as in PostgreSQL's module magic and libgit2's backends):
- * - abi_version packs MAJOR << 16 | MINOR.  The host refuses a module whose
- *   major differs from its own, reporting only the two versions.
+ * 2. WHO DOES WHAT
+ *
+ * The host owns policy: waiting for the lock (with time-out, the holder
+ * named after a second, Ctrl-C), transactions around migrations, running
+ * no-transaction migrations statement by statement, marks and their
+ * progress text, resuming a migration that stopped half-way, the clock,
+ * messages, positions turned into file:line:column, exit statuses.
+ * The backend owns mechanics: connecting, executing SQL, storing records
+ * and marks, one non-blocking lock attempt, cancelling a running
+ * statement, splitting its dialect's SQL into statements, and redacting its
+ * own URI syntax.
+ *
+ * 3. ABI RULES (as in PostgreSQL's module magic and libgit2's backends)
+ *
+ * - Versions pack MAJOR << 16 | MINOR.  The module states the version it
+ *   was built for twice: in the stamp FLUX_BACKEND_MODULE defines (read
+ *   before any of the module's code runs) and in struct flux_backend.  The
+ *   host refuses a module whose major differs from its own, reporting the
+ *   two versions and calling nothing in it.  Modules of ABI 1.x have no
+ *   stamp; they are refused the same way.
  * - size is sizeof(struct flux_backend) as the module was compiled.  The host
  *   reads a field only when size says the module has it; it refuses a struct
  *   smaller than FLUX_BACKEND_MIN_SIZE.
- * - Both structs below only ever grow at the end.  Removing or reordering a
- *   field is a major bump.  A backend that wants a host service added in a
- *   later minor checks host->size first (FLUX_HOST_HAS()).
- * - Required operations (create ... list_applied) must not be NULL; the
- *   optional ones after them may be.
+ * - Both structs below only ever grow at the end, in minor versions.
+ *   Removing or reordering a field is a major bump.  A backend that wants a
+ *   host service added in a later minor checks FLUX_HOST_HAS() first.
+ * - The operations up to and including split are required; the host
+ *   refuses a module with one of them NULL.  The ones after split are
+ *   optional (NULL: the host does without, as each one says).
  *
- * Conventions for every operation: return FLUX_OK (0) on success, otherwise
- * a flux_status code after filling *err, preferably with host->error_set().
- * Operations are called from one thread, in the order the host documents
- * below; state is whatever create() stored. */
+ * 4. LIFECYCLE: which operation runs when
+ *
+ *     create -> connect -> ... -> disconnect -> destroy
+ *
+ * - create() parses options and the URI; it never connects.  When it fails,
+ *   nothing else is called.  destroy() follows every successful create(),
+ *   after disconnect() when connect() succeeded, directly when it did not.
+ * - Reading (flux status, flux validate; the host opens read-only): connect,
+ *   is_initialized, then list_applied and list_marks only when initialized,
+ *   then disconnect.  No lock, nothing written: a database without the
+ *   record table reads as one with nothing applied.
+ * - Writing (apply, rollback): connect, try_lock until it succeeds (the host
+ *   waits between attempts, and calls describe_lock for its messages),
+ *   is_initialized, initialize when not, list_applied, list_marks; then per
+ *   migration one of:
+ *     a. run_step(), when the backend has it and the step is a plain
+ *        transactional one;
+ *     b. begin, execute(whole text), register/unregister, mark_delete when
+ *        an old mark is left, commit (rollback on any failure);
+ *     c. statement by statement (a `-- flux: no-transaction` migration, or
+ *        every migration when the backend lacks FLUX_CAP_TRANSACTIONAL_DDL):
+ *        split, mark_save (committed at once), then per statement execute +
+ *        mark_save, then begin, register/unregister, mark_delete, commit.
+ *   then unlock, disconnect.
+ * - cancel() may run from another thread at any time between connect() and
+ *   disconnect(); every other operation runs on one thread, one at a time.
+ *
+ * 5. ERRORS
+ *
+ * Every operation returns FLUX_OK (0) on success, otherwise a flux_status
+ * after filling *err, with host->error_set() and, when the database offers
+ * them, host->error_detail(), host->error_hint(), err->sqlstate (five
+ * characters) and err->position (1-based byte offset in the SQL the
+ * operation was given).  The statuses a backend returns:
+ *
+ *   FLUX_ERR_INVALID      create(): the URI is not one this backend reads.
+ *   FLUX_ERR_CONFIG       create(): a [backend] option refused; use
+ *                         host->option_error() so flux.toml's line is named.
+ *   FLUX_ERR_BACKEND      the database refused something: a failed
+ *                         connect(), a failed statement, a missing privilege.
+ *   FLUX_ERR_CONNECTION   a connection that was up is gone (so nothing more
+ *                         can be asked of it; the host stops at once).
+ *   FLUX_ERR_NOMEM        out of memory.
+ *   FLUX_ERR_UNSUPPORTED  registration: the module cannot run here (a client
+ *                         library too old, a host service missing).
+ *   any status a callback returned (see the callbacks below).
+ *
+ * The others (MIGRATION, LOCK_TIMEOUT, CORRUPT, INCOMPLETE, CANCELLED) are
+ * the host's: it turns BACKEND into MIGRATION when a migration's own SQL
+ * failed, and reports a lock time-out or a cancel itself.  Messages are one
+ * line, no trailing period, and never contain a password.
+ *
+ * 6. CALLBACKS
+ *
+ * A callback the host passes (flux_applied_fn, flux_mark_fn,
+ * flux_statement_fn, flux_text_fn) returns 0 to go on.  Any other value is
+ * a flux_status: the backend stops at once and returns that value
+ * unchanged; it need not fill err (the host did, or knows why). */
 #ifndef FLUX_BACKEND_H
 #define FLUX_BACKEND_H
 
@@ -52,8 +136,8 @@
 extern "C" {
 #endif
 
-#define FLUX_BACKEND_ABI_MAJOR 1
-#define FLUX_BACKEND_ABI_MINOR 1
+#define FLUX_BACKEND_ABI_MAJOR 2
+#define FLUX_BACKEND_ABI_MINOR 0
 #define FLUX_BACKEND_ABI_VERSION \
 	((unsigned int)((FLUX_BACKEND_ABI_MAJOR << 16) | FLUX_BACKEND_ABI_MINOR))
 #define FLUX_ABI_MAJOR_OF(v) ((unsigned int)(v) >> 16)
@@ -67,6 +151,14 @@ extern "C" {
 #define FLUX_PRINTF(f, a)
 #endif
 
+/* The module's ABI stamp: write FLUX_BACKEND_MODULE; once, at file scope,
+ * in one source file of the module.  The host reads this symbol before it
+ * calls anything in the module. */
+#define FLUX_BACKEND_MODULE_SYMBOL "flux_backend_module_abi"
+#define FLUX_BACKEND_MODULE \
+	FLUX_BACKEND_EXPORT extern const unsigned int flux_backend_module_abi; \
+	const unsigned int flux_backend_module_abi = FLUX_BACKEND_ABI_VERSION
+
 /* Log levels, numerically equal to Python's logging levels, so the
  * log_level names of flux.toml keep their meaning. */
 enum flux_log_level {
@@ -79,153 +171,232 @@ enum flux_log_level {
 /* The [backend] table of flux.toml; opaque, read through the host. */
 struct flux_options;
 
-/* Services the host offers to backends.  Append-only. */
+/* Services the host offers to backends.  Append-only within a major.
+ * Every function may be called from any operation, on the operation's
+ * thread; none may be called from cancel(). */
 struct flux_host {
 	unsigned int abi_version;   /* the host's FLUX_BACKEND_ABI_VERSION */
 	unsigned int size;          /* sizeof(struct flux_host) in the host */
+	void *host_data;            /* private to the host */
 
 	/* Send a message to the host's log (the CLI prints it on stderr when
-	 * the configured log level allows). */
+	 * the configured log level allows).  For what the user should know
+	 * and the host cannot tell; not for errors (return those). */
 	void (*log)(const struct flux_host *host, int level, const char *fmt, ...)
 		FLUX_PRINTF(3, 4);
 
 	/* Fill err: code, and a printf-formatted one-line message.  Clears
-	 * the other fields.  Returns code, so `return host->error_set(...)`. */
+	 * every other field.  Returns code, so `return host->error_set(...)`. */
 	int (*error_set)(flux_error *err, flux_status code, const char *fmt, ...)
 		FLUX_PRINTF(3, 4);
+	/* Set err's detail (further facts: the database's DETAIL, a result
+	 * code's name) and hint (advice to the user); call after error_set. */
+	void (*error_detail)(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
+	void (*error_hint)(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
 
 	/* Typed reads of [backend] options.  A missing key yields the
 	 * default.  A present key of the wrong type fails with
 	 * FLUX_ERR_CONFIG and a message naming the key, flux.toml and its
-	 * line.  Strings stay owned by the host for the backend's life. */
+	 * line.  Strings stay owned by the host until destroy(). */
 	int (*option_string)(const struct flux_options *opts, const char *key,
 			     const char *def, const char **out, flux_error *err);
 	int (*option_int)(const struct flux_options *opts, const char *key,
 			  long long def, long long *out, flux_error *err);
 	int (*option_bool)(const struct flux_options *opts, const char *key,
 			   int def, int *out, flux_error *err);
-
-	void *host_data;            /* private to the host */
-
-	/* --- ABI 1.1 (check FLUX_HOST_HAS(host, option_error)) --- */
 	/* Fill err with FLUX_ERR_CONFIG for a [backend] value the backend
 	 * refuses, prefixed with the flux.toml file and line that set key, so
 	 * the user sees where to fix it.  Returns FLUX_ERR_CONFIG. */
 	int (*option_error)(const struct flux_options *opts, const char *key,
 			    flux_error *err, const char *fmt, ...) FLUX_PRINTF(4, 5);
+	/* A string option that names a database object (a table, a schema):
+	 * it must match ^[A-Za-z0-9_]+$ and be at most max_len bytes, so it
+	 * can be quoted into SQL safely; otherwise FLUX_ERR_CONFIG naming
+	 * flux.toml's line.  The default is not checked. */
+	int (*option_identifier)(const struct flux_options *opts, const char *key,
+				 const char *def, size_t max_len, const char **out,
+				 flux_error *err);
 };
 
 #define FLUX_HOST_HAS(host, field) \
 	((host)->size >= offsetof(struct flux_host, field) + sizeof((host)->field))
 
-/* Flags for apply(). */
-#define FLUX_APPLY_NO_TRANSACTION 0x1u  /* the host has not opened a
-					   transaction; the SQL must run
-					   statement by statement outside
-					   one (`-- flux: no-transaction`) */
+/* Capabilities: what the database does, declared in struct flux_backend. */
+#define FLUX_CAP_TRANSACTIONAL_DDL 0x1u /* CREATE/ALTER/DROP inside a
+					   transaction roll back with it
+					   (PostgreSQL, SQLite).  Without it
+					   (MariaDB, MySQL, Oracle) the host
+					   runs every migration statement by
+					   statement with marks, and never
+					   claims a rollback of them. */
 
-/* What run_step() does to the record table besides running the SQL. */
+/* What a step does to the record table besides running its SQL. */
 enum flux_record_action {
 	FLUX_RECORD_NONE = 0,       /* repeatable migration: no record */
 	FLUX_RECORD_REGISTER = 1,   /* insert (id, hash) */
 	FLUX_RECORD_UNREGISTER = 2  /* delete id */
 };
 
-/* One unit of work for run_step(). */
+/* One migration for run_step(). */
 struct flux_step {
 	const char *id;             /* migration id */
-	const char *hash;           /* lower-case hex MD5, for REGISTER */
-	const char *sql;            /* not NUL-terminated necessarily */
+	const char *hash;           /* lower-case hex MD5; for REGISTER */
+	const char *sql;            /* sql[len] is NUL; no NUL before it */
 	size_t len;
 	int record;                 /* enum flux_record_action */
 };
 
-/* Which way an unfinished no-transaction migration was going (ABI 1.1). */
+/* Which way a migration that stopped half-way was going. */
 enum flux_mark_direction {
 	FLUX_MARK_APPLY = 1,
 	FLUX_MARK_ROLLBACK = 2
 };
 
-/* Called once per mark left by an unfinished no-transaction migration;
- * progress is the backend's own words for how far it got ("2 of 3
- * statements ran", "statement 2 of 3 failed: ...").  Non-zero stops. */
-typedef int (*flux_mark_fn)(void *ctx, const char *id, int direction,
-			    const char *started_at, const char *progress);
+/* A mark: "this migration started outside a transaction and has not
+ * finished".  The backend stores the text fields as they are and hands
+ * them back in list_marks(); their content is the host's. */
+struct flux_mark {
+	const char *id;             /* migration id (the key) */
+	int direction;              /* enum flux_mark_direction */
+	const char *started_at;     /* list_marks(): when the row was inserted,
+				       as the database prints timestamps;
+				       ignored by mark_save() */
+	const char *progress;       /* for people: "2 of 5 statements ran" */
+	const char *resume;         /* for the host: which statements completed;
+				       may be long (one hash per statement) */
+};
 
-/* Called once per row of the record table; return non-zero to stop. */
+/* list_applied(): one call per row of the record table, in id order. */
 typedef int (*flux_applied_fn)(void *ctx, const char *id, const char *hash,
 			       const char *applied_at);
+/* list_marks(): one call per mark, in id order. */
+typedef int (*flux_mark_fn)(void *ctx, const struct flux_mark *mark);
+/* split(): one call per statement, in order.  The statement is
+ * sql[offset, offset + len): what execute() must be given to run it alone
+ * (no delimiter, no DELIMITER line). */
+typedef int (*flux_statement_fn)(void *ctx, size_t offset, size_t len);
+/* describe_sql(): one call per piece of SQL text. */
+typedef int (*flux_text_fn)(void *ctx, const char *text, size_t len);
+
+/* What describe_sql() writes. */
+enum flux_sql_kind {
+	FLUX_SQL_BEGIN = 1,         /* what begin() sends */
+	FLUX_SQL_COMMIT = 2,        /* what commit() sends */
+	FLUX_SQL_INITIALIZE = 3,    /* what initialize() sends */
+	FLUX_SQL_REGISTER = 4,      /* register_migration(step->id, step->hash) */
+	FLUX_SQL_UNREGISTER = 5,    /* unregister_migration(step->id) */
+	FLUX_SQL_RUN_STEP = 6,      /* all that run_step(step) sends */
+	FLUX_SQL_MARK_SAVE = 7,     /* mark_save(mark) */
+	FLUX_SQL_MARK_DELETE = 8    /* mark_delete(step->id) */
+};
 
 struct flux_backend {
 	unsigned int abi_version;   /* FLUX_BACKEND_ABI_VERSION */
 	unsigned int size;          /* sizeof(struct flux_backend) */
 	const char *name;           /* short name, e.g. "postgres" */
 	const char *description;    /* one line for `flux backends` */
+	unsigned int capabilities;  /* FLUX_CAP_* */
 
-	/* --- required --- */
+	/* ---------------- required ---------------- */
 
-	/* Parse options and the connection URI; do not connect yet.  The
+	/* Read options and the URI into a new state; do not connect.  The
 	 * host keeps opts and uri alive until destroy(). */
 	int (*create)(const struct flux_host *host, const struct flux_options *opts,
 		      const char *uri, void **state, flux_error *err);
-	/* Free everything; called after disconnect(), also after a failed
-	 * connect(). */
+	/* Free everything create() and the other operations allocated. */
 	void (*destroy)(void *state);
+	/* Connect.  Creates nothing in the database: a missing database file
+	 * or record table is for is_initialized() to report. */
 	int (*connect)(void *state, flux_error *err);
 	int (*disconnect)(void *state, flux_error *err);
-	/* Take the run-long migration lock that keeps other flux processes
-	 * out.  timeout_seconds < 0 waits for ever; on time-out return
-	 * FLUX_ERR_LOCK_TIMEOUT naming the holder when known. */
-	int (*lock)(void *state, double timeout_seconds, flux_error *err);
+
+	/* One attempt at the run-long lock that keeps other flux processes
+	 * out, without waiting: *acquired = 1 when taken, 0 when another
+	 * holds it (return FLUX_OK).  The lock must be released when the
+	 * process dies (a session lock, an flock, GET_LOCK). */
+	int (*try_lock)(void *state, int *acquired, flux_error *err);
 	int (*unlock)(void *state, flux_error *err);
+	/* For the host's messages: what the lock is ("advisory lock 3589
+	 * (migrations_lock_id)") and who holds it now ("pid 4242,
+	 * application_name 'flux', started ...", or "" when the database
+	 * cannot tell).  Both are NUL-terminated, cut to their size.  May
+	 * query the database; called only while try_lock() fails. */
+	void (*describe_lock)(void *state, char *lock, size_t lock_size, char *holder,
+			      size_t holder_size);
+
+	/* Transactions for the host's steps.  rollback() after a failed
+	 * statement must succeed when the database already ended the
+	 * transaction. */
 	int (*begin)(void *state, flux_error *err);
 	int (*commit)(void *state, flux_error *err);
 	int (*rollback)(void *state, flux_error *err);
-	/* Does the record table exist? */
+
+	/* The record table: id (primary key), hash, applied_at (default the
+	 * current timestamp), as the Python tool created it. */
 	int (*is_initialized)(void *state, int *initialized, flux_error *err);
-	/* Create the record table (and schema); idempotent. */
+	/* Create the record table (and its schema); idempotent. */
 	int (*initialize)(void *state, flux_error *err);
 	int (*register_migration)(void *state, const char *id, const char *hash,
 				  flux_error *err);
 	int (*unregister_migration)(void *state, const char *id, flux_error *err);
-	/* Run a migration's SQL text exactly as written.  On failure set
-	 * err->position (1-based byte offset in sql) when the database
-	 * reports one, and err->sqlstate when it has codes. */
-	int (*apply)(void *state, const char *sql, size_t len, unsigned int flags,
-		     flux_error *err);
-	int (*list_applied)(void *state, flux_applied_fn fn, void *ctx,
-			    flux_error *err);
+	int (*list_applied)(void *state, flux_applied_fn fn, void *ctx, flux_error *err);
 
-	/* --- optional (NULL: the host composes the required ones) --- */
-
-	/* begin + apply + record + commit as one atomic unit, in as few
-	 * round trips as the database allows; on failure nothing of it may
-	 * remain.  err->position is relative to step->sql. */
-	int (*run_step)(void *state, const struct flux_step *step, flux_error *err);
-
-	/* --- optional, ABI 1.1: no-transaction migrations that stop half-way ---
-	 * Such a migration runs outside any transaction, so a failed
-	 * statement, a lost connection or a killed process can leave it partly
-	 * done, and its record alone cannot say so.  Before running one, the
-	 * host calls mark_begin(), which must commit at once; until the next
-	 * mark_begin() or mark_end(), the backend may note in the mark how far
-	 * apply(FLUX_APPLY_NO_TRANSACTION) got.  The host calls mark_end()
-	 * inside the transaction that writes (or deletes) the migration's
-	 * record, so the mark and the record change together.  A mark that
-	 * is left means "started and did not finish"; list_marks() reports
-	 * them to status and validate.  All three, or none. */
-	int (*mark_begin)(void *state, const char *id, int direction, flux_error *err);
-	int (*mark_end)(void *state, const char *id, flux_error *err);
+	/* Marks, stored beside the record table (e.g. <table>_incomplete,
+	 * created by the first mark_save()).  mark_save() inserts the mark
+	 * (started_at = now) or, when one with its id exists, replaces
+	 * direction, progress and resume and keeps started_at.  Outside a
+	 * transaction it commits at once; inside the host's, it is part of
+	 * it.  mark_delete() of a missing mark succeeds.  list_marks() of a
+	 * database without marks lists nothing. */
+	int (*mark_save)(void *state, const struct flux_mark *mark, flux_error *err);
+	int (*mark_delete)(void *state, const char *id, flux_error *err);
 	int (*list_marks)(void *state, flux_mark_fn fn, void *ctx, flux_error *err);
 
-	/* --- optional, ABI 1.1: stopping a run (Ctrl-C) ---
-	 * Ask the database to stop what this connection runs now, so that the
-	 * operation in progress fails and its transaction rolls back.  Called
-	 * from a signal handler (or another thread) while another operation
-	 * runs, so it must be async-signal-safe: libpq's PQcancel() and
-	 * sqlite3_interrupt() are.  Without it, the host stops only between
-	 * migrations. */
+	/* Run SQL text as the database's client would run a script: every
+	 * statement in it, in the transaction the host opened or, outside
+	 * one, each committing by itself.  sql[len] is NUL and there is no
+	 * NUL before it.  On failure set err->position (1-based byte offset
+	 * in sql) when the database reports one. */
+	int (*execute)(void *state, const char *sql, size_t len, flux_error *err);
+	/* Cut SQL text into the statements execute() runs one at a time, by
+	 * the dialect's rules (quotes, comments, dollar quotes, DELIMITER
+	 * ...); pieces with only blanks and comments are not statements.
+	 * Touches no database; may run without a connection. */
+	int (*split)(void *state, const char *sql, size_t len, flux_statement_fn fn,
+		     void *ctx, flux_error *err);
+
+	/* ---------------- optional ---------------- */
+
+	/* begin + execute + record + commit as one atomic unit, in as few
+	 * round trips as the database allows; on failure nothing of it may
+	 * remain and no transaction is left open.  err->position is relative
+	 * to step->sql.  NULL: the host composes the required operations. */
+	int (*run_step)(void *state, const struct flux_step *step, flux_error *err);
+
+	/* Make the statement this connection runs now fail soon (its
+	 * transaction then rolls back).  Called from a host thread, never
+	 * from a signal handler, while the main thread is inside another
+	 * operation of this state, or between operations (then it must do
+	 * no harm); so it may block, and may open a second connection
+	 * (KILL QUERY).  It must not change anything the running operation
+	 * uses.  NULL: the host stops only between statements. */
 	void (*cancel)(void *state);
+
+	/* Copy uri to out (size bytes, NUL-terminated) with every password
+	 * and secret replaced by "****", by the backend's own URI syntax.
+	 * Returns the length written.  Needs no state: the host calls it to
+	 * print which database it connected to.  NULL: the host shows only
+	 * the URI's scheme. */
+	size_t (*redact_uri)(const char *uri, char *out, size_t size);
+
+	/* Hand fn the exact SQL text the named operation sends (values
+	 * quoted in, as the database's own client would accept it), for
+	 * `flux apply --dry-run`; step and mark as that operation would get
+	 * them (either may be NULL when the kind does not use it).  NULL:
+	 * dry runs are refused with FLUX_ERR_UNSUPPORTED. */
+	int (*describe_sql)(void *state, int kind, const struct flux_step *step,
+			    const struct flux_mark *mark, flux_text_fn fn, void *ctx,
+			    flux_error *err);
 };
 
 /* Whether a module's struct has an optional operation: the struct the
@@ -234,16 +405,20 @@ struct flux_backend {
 	((b)->size >= offsetof(struct flux_backend, field) + sizeof((b)->field) && \
 	 (b)->field != NULL)
 
-/* The smallest struct flux_backend the host accepts: up to list_applied. */
+/* The smallest struct flux_backend the host accepts: up to split. */
 #define FLUX_BACKEND_MIN_SIZE \
-	(offsetof(struct flux_backend, list_applied) + sizeof(void (*)(void)))
+	(offsetof(struct flux_backend, split) + sizeof(void (*)(void)))
 
 #define FLUX_BACKEND_HEADER_INIT \
 	.abi_version = FLUX_BACKEND_ABI_VERSION, .size = sizeof(struct flux_backend)
 
-/* The registration function named in the manifest. */
-typedef const struct flux_backend *(*flux_backend_register_fn)(
-	const struct flux_host *host);
+/* The registration function named in the manifest.  Set *out to a backend
+ * that stays valid until the module is unloaded and return FLUX_OK, or
+ * return a status (FLUX_ERR_UNSUPPORTED, FLUX_ERR_NOMEM) with err saying
+ * why this module cannot serve; the host shows it with the manifest's
+ * file and line. */
+typedef int (*flux_backend_register_fn)(const struct flux_host *host,
+					const struct flux_backend **out, flux_error *err);
 
 #ifdef __cplusplus
 }
