@@ -43,6 +43,13 @@ int flux_error_vset(flux_error *err, flux_status code, const char *fmt, va_list 
 void flux_error_detail(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
 void flux_error_hint(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
 void flux_error_at(flux_error *err, const char *file, int line);
+/* flux_error_set() with the place the user must look: the message starts
+ * "FILE:LINE: " ("FILE: " when line <= 0) and err->file, err->line are set.
+ * Callers pass a literal format, so -Wformat=2 checks every message. */
+int flux_error_setf_at(flux_error *err, flux_status code, const char *file, int line,
+		       const char *fmt, ...) FLUX_PRINTF(5, 6);
+int flux_error_vsetf_at(flux_error *err, flux_status code, const char *file, int line,
+			const char *fmt, va_list ap) FLUX_PRINTF(5, 0);
 /* Turn err->position (an offset into text) into line, column and the
  * text of that line, naming file and migration. */
 void flux_error_locate(flux_error *err, const char *file, const char *migration,

@@ -2,6 +2,7 @@
 /* The runner driven through libflux with a real module (test-good) and a
  * real SQLite file: plans, execution, validation, failures. */
 #include <config.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,16 @@ static void project(const char *backend, const char *extra)
 	tu_write(proj, "migrations/003_c.sql", "CREATE TABLE c (x int);\n");
 }
 
-static flux_project *open_p(const char *uri_fmt)
+static flux_project *open_p(const char *uri_fmt, ...) FLUX_PRINTF(1, 2);
+
+static flux_project *open_p(const char *uri_fmt, ...)
 {
 	char cfg[4200], uri[4200];
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
-	snprintf(uri, sizeof(uri), uri_fmt, proj);
+	va_list ap;
+	va_start(ap, uri_fmt);
+	vsnprintf(uri, sizeof(uri), uri_fmt, ap);
+	va_end(ap);
 	flux_open_options o;
 	flux_open_options_init(&o);
 	o.config_path = cfg;
@@ -85,7 +91,7 @@ static int rollback(flux_project *p, long n, const char *to, int rep, flux_error
 START_TEST(apply_n_then_all_then_rollback)
 {
 	project("sqlite", NULL);
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, 1, &err), FLUX_OK);
 	ck_assert_uint_eq(flux_project_record_count(p), 1);
@@ -115,7 +121,7 @@ START_TEST(testing_one_migration_on_its_data)
 	tu_write(proj, "migrations/002_b.sql", "ALTER TABLE a ADD COLUMN doubled int;\n"
 		 "UPDATE a SET doubled = 2 * x;\n");
 	tu_write(proj, "migrations/002_b.undo.sql", "ALTER TABLE a DROP COLUMN doubled;\n");
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply_to(p, "001_a", 1, &err), FLUX_OK);
 	char cmd[8300];
@@ -169,7 +175,7 @@ START_TEST(failure_rolls_back_and_locates)
 	tu_write(proj, "migrations/002_b.sql", "CREATE TABLE b (x int);\nINSERT INTO b VALUES (1);\n"
 		 "INSERT INTO nope VALUES (1);\n");
 	tu_write(proj, "migrations/post-apply/z.sql", "INSERT INTO runs VALUES (2);\n");
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
 	ck_assert_str_eq(err.migration, "002_b");
@@ -199,7 +205,7 @@ START_TEST(generated_sql_errors_point_into_the_source)
 	unlink(tu_write(proj, "migrations/003_c.sql", ""));
 	tu_write(proj, "migrations/003_c.py", "def apply():\n    return \"\"\"\n"
 		 "CREATE TABLE pa (x int);\n    INSERT INTO pa VALUES (1,,2);\n\"\"\"\n");
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
 	ck_assert_ptr_nonnull(strstr(err.file, "migrations/003_c.py"));
@@ -211,7 +217,7 @@ START_TEST(generated_sql_errors_point_into_the_source)
 
 	tu_write(proj, "migrations/003_c.py", "def apply():\n    return ('CREATE TABLE pb (x int);\\n'"
 		 " + 'INSERT INTO nope VALUES (1);')\n");
-	p = open_p("sqlite:%s/db.sqlite");
+	p = open_p("sqlite:%s/db.sqlite", proj);
 	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
 	ck_assert_ptr_nonnull(strstr(err.file, "migrations/003_c.py (generated SQL)"));
 	ck_assert_int_eq(err.line, 2);
@@ -223,13 +229,13 @@ END_TEST
 START_TEST(corruption_is_detected)
 {
 	project("sqlite", NULL);
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, 2, &err), FLUX_OK);
 	flux_project_close(p);
 
 	tu_write(proj, "migrations/002_b.sql", "CREATE TABLE b (x bigint);\n");
-	p = open_p("sqlite:%s/db.sqlite");
+	p = open_p("sqlite:%s/db.sqlite", proj);
 	ck_assert_int_eq(flux_project_validate(p, &err), FLUX_ERR_CORRUPT);
 	char want[512], a[33], b[33];
 	flux_md5_hex("CREATE TABLE b (x int);\n", 24, a);
@@ -243,7 +249,7 @@ START_TEST(corruption_is_detected)
 
 	tu_write(proj, "migrations/002_b.sql", "CREATE TABLE b (x int);\n");
 	tu_write(proj, "migrations/001_z_inserted.sql", "SELECT 1;\n");
-	p = open_p("sqlite:%s/db.sqlite");
+	p = open_p("sqlite:%s/db.sqlite", proj);
 	ck_assert_int_eq(flux_project_validate(p, &err), FLUX_ERR_CORRUPT);
 	ck_assert_ptr_nonnull(strstr(err.message, "migration '001_z_inserted'"));
 	ck_assert_ptr_nonnull(strstr(err.message, "is not applied but comes before the last "
@@ -255,7 +261,7 @@ START_TEST(corruption_is_detected)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/migrations/001_a.sql", proj);
 	unlink(path);
-	p = open_p("sqlite:%s/db.sqlite");
+	p = open_p("sqlite:%s/db.sqlite", proj);
 	ck_assert_int_eq(rollback(p, 1, NULL, -1, &err), FLUX_ERR_CORRUPT);
 	ck_assert_ptr_nonnull(strstr(err.message, "applied migration '001_a' has no file in"));
 	flux_project_close(p);
@@ -266,7 +272,7 @@ START_TEST(third_party_module_end_to_end)
 {
 	project("test-good", "[backend]\ncoolness_level = 11\n");
 	tu_write(proj, "migrations/003_c.sql", "SELECT 1;\nSELECT FAIL;\n");
-	flux_project *p = open_p("test:%s/records.txt");
+	flux_project *p = open_p("test:%s/records.txt", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
 	ck_assert_str_eq(err.message, "test backend refuses FAIL");
