@@ -43,7 +43,7 @@ static flux_project *open_p(const char *uri_fmt, ...)
 	flux_open_options_init(&o);
 	o.config_path = cfg;
 	o.uri = uri;
-	o.backend_path = BUILD_BACKENDS;
+	o.backend_path = TEST_BACKEND_PATH;
 	flux_project *p;
 	flux_error err;
 	int rc = flux_project_open(&o, &p, &err);
@@ -292,7 +292,7 @@ START_TEST(open_errors)
 	flux_open_options_init(&o);
 	o.config_path = cfg;
 	o.uri = "sqlite:x.db";
-	o.backend_path = BUILD_BACKENDS;
+	o.backend_path = TEST_BACKEND_PATH;
 	flux_project *p = NULL;
 	flux_error err;
 	ck_assert_int_eq(flux_project_open(&o, &p, &err), FLUX_ERR_PLUGIN);
