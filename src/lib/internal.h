@@ -138,12 +138,15 @@ int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out
 			 flux_error *err);
 
 
-/* An MD5 hasher to reuse across many files (hash.c); NULL from new() when
- * out of memory, and hashing with a NULL hasher falls back to one-shot. */
+/* An MD5 hasher to reuse across many files (hash.c); NULL from new() only
+ * when out of memory. */
 typedef struct flux_hasher flux_hasher;
 flux_hasher *flux_hasher_new(void);
 void flux_hasher_free(flux_hasher *h);
-void flux_hasher_md5_hex(flux_hasher *h, const void *data, size_t len, char out[33]);
+/* 0, or -1 with out empty when OpenSSL cannot compute MD5 (a FIPS-only
+ * configuration has none): flux_hasher_why() then says why. */
+int flux_hasher_md5_hex(flux_hasher *h, const void *data, size_t len, char out[33]);
+const char *flux_hasher_why(const flux_hasher *h);
 
 /* FLUX_APPLY_* flags from a directive on the SQL's first line
  * (`-- flux: no-transaction`), in migrations.c. */

@@ -153,7 +153,18 @@ static int set_up(flux_hasher *h, flux_migration *m, char *sql, size_t len, flux
 	int rc = check_sql(m, m->path, sql, len, err);
 	if (rc)
 		return rc;
-	flux_hasher_md5_hex(h, sql, len, m->hash);
+	/* An empty hash would be recorded and later "match" nothing: a
+	 * FIPS-only OpenSSL (no MD5) must stop flux here, naming the file. */
+	if (flux_hasher_md5_hex(h, sql, len, m->hash)) {
+		flux_error_setf_at(err, FLUX_ERR_LOAD, m->path, 0,
+				   "cannot compute the MD5 hash flux records for it: %s",
+				   flux_hasher_why(h));
+		flux_error_hint(err, "OpenSSL refuses MD5, as a FIPS-only configuration does "
+				"(OPENSSL_CONF, default_properties = fips=yes); the record table "
+				"holds MD5 hashes, as flux-migrations' does, so flux needs an "
+				"OpenSSL configuration that allows MD5");
+		return FLUX_ERR_LOAD;
+	}
 	m->flags = flux_sql_directives(sql, len);
 	return FLUX_OK;
 }
@@ -603,7 +614,8 @@ int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out
 	free(r.undos);
 	if (rc == FLUX_OK) {
 		r.hasher = flux_hasher_new();
-		rc = load_texts(&r);
+		rc = r.hasher ? load_texts(&r)
+			      : flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 		flux_hasher_free(r.hasher);
 	}
 	if (rc) {
