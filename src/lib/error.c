@@ -62,6 +62,37 @@ int flux_error_set(flux_error *err, flux_status code, const char *fmt, ...)
 	return code;
 }
 
+/* The message as the user reads it, "FILE:LINE: ..." ("FILE: ..." without
+ * a line), and the same place in err->file and err->line. */
+int flux_error_vsetf_at(flux_error *err, flux_status code, const char *file, int line,
+			const char *fmt, va_list ap)
+{
+	if (!err)
+		return code;
+	char msg[sizeof(err->message)];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	flux_error_clear(err);
+	err->code = code;
+	if (file && *file && line > 0)
+		snprintf(err->message, sizeof(err->message), "%s:%d: %s", file, line, msg);
+	else if (file && *file)
+		snprintf(err->message, sizeof(err->message), "%s: %s", file, msg);
+	else
+		memcpy(err->message, msg, sizeof(err->message));
+	flux_error_at(err, file, line);
+	return code;
+}
+
+int flux_error_setf_at(flux_error *err, flux_status code, const char *file, int line,
+		       const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	flux_error_vsetf_at(err, code, file, line, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 void flux_error_detail(flux_error *err, const char *fmt, ...)
 {
 	va_list ap;

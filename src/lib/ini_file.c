@@ -37,10 +37,14 @@ struct reader {
 	flux_error *err;
 };
 
-static int fail(struct reader *r, const char *fmt, const char *arg)
+static int fail(struct reader *r, const char *fmt, ...) FLUX_PRINTF(2, 3);
+
+static int fail(struct reader *r, const char *fmt, ...)
 {
-	flux_error_set(r->err, FLUX_ERR_CONFIG, fmt, r->path, r->line, arg);
-	flux_error_at(r->err, r->path, r->line);
+	va_list ap;
+	va_start(ap, fmt);
+	flux_error_vsetf_at(r->err, FLUX_ERR_CONFIG, r->path, r->line, fmt, ap);
+	va_end(ap);
 	r->failed = 1;
 	return -1;
 }
@@ -52,21 +56,18 @@ static char *read_line(char *str, int num, void *stream)
 		return NULL;
 	size_t n = 0;
 	int c = EOF;
-	char count[32];
 	r->line++;
 	while ((c = getc(r->fp)) != EOF) {
 		if (r->max_bytes && ++r->total > r->max_bytes) {
-			snprintf(count, sizeof(count), "%zu", r->max_bytes);
-			fail(r, "%s:%d: file larger than %s bytes", count);
+			fail(r, "file larger than %zu bytes", r->max_bytes);
 			return NULL;
 		}
 		if (c == '\0') {
-			fail(r, "%s:%d: NUL byte in file%s", "");
+			fail(r, "NUL byte in file");
 			return NULL;
 		}
 		if (n == LINE_RAW_MAX) {
-			snprintf(count, sizeof(count), "%d", num - 2);
-			fail(r, "%s:%d: line longer than %s bytes", count);
+			fail(r, "line longer than %d bytes", num - 2);
 			return NULL;
 		}
 		r->buf[n++] = (char)c;
@@ -87,9 +88,7 @@ static char *read_line(char *str, int num, void *stream)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	if ((int)strlen(s) > num - 2) {
-		char limit[32];
-		snprintf(limit, sizeof(limit), "%d", num - 2);
-		fail(r, "%s:%d: line longer than %s bytes", limit);
+		fail(r, "line longer than %d bytes", num - 2);
 		return NULL;
 	}
 	memcpy(str, s, strlen(s) + 1);

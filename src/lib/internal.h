@@ -50,6 +50,13 @@ void flux_error_at(flux_error *err, const char *file, int line);
  * ellipsis without a scheme): what can be shown of a URI without its
  * backend's rules.  Returns the length of the text. */
 size_t flux_uri_scheme_only(const char *uri, char *out, size_t size);
+/* flux_error_set() with the place the user must look: the message starts
+ * "FILE:LINE: " ("FILE: " when line <= 0) and err->file, err->line are set.
+ * Callers pass a literal format, so -Wformat=2 checks every message. */
+int flux_error_setf_at(flux_error *err, flux_status code, const char *file, int line,
+		       const char *fmt, ...) FLUX_PRINTF(5, 6);
+int flux_error_vsetf_at(flux_error *err, flux_status code, const char *file, int line,
+			const char *fmt, va_list ap) FLUX_PRINTF(5, 0);
 /* Turn err->position (an offset into text) into line, column and the
  * text of that line, naming file and migration. */
 void flux_error_locate(flux_error *err, const char *file, const char *migration,
@@ -138,12 +145,15 @@ int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out
 			 flux_error *err);
 
 
-/* An MD5 hasher to reuse across many files (hash.c); NULL from new() when
- * out of memory, and hashing with a NULL hasher falls back to one-shot. */
+/* An MD5 hasher to reuse across many files (hash.c); NULL from new() only
+ * when out of memory. */
 typedef struct flux_hasher flux_hasher;
 flux_hasher *flux_hasher_new(void);
 void flux_hasher_free(flux_hasher *h);
-void flux_hasher_md5_hex(flux_hasher *h, const void *data, size_t len, char out[33]);
+/* 0, or -1 with out empty when OpenSSL cannot compute MD5 (a FIPS-only
+ * configuration has none): flux_hasher_why() then says why. */
+int flux_hasher_md5_hex(flux_hasher *h, const void *data, size_t len, char out[33]);
+const char *flux_hasher_why(const flux_hasher *h);
 
 /* FLUX_MIGRATION_* flags from a directive on the SQL's first line
  * (`-- flux: no-transaction`), in migrations.c. */

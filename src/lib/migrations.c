@@ -153,16 +153,20 @@ static int set_up(flux_hasher *h, flux_migration *m, char *sql, size_t len, flux
 	int rc = check_sql(m, m->path, sql, len, err);
 	if (rc)
 		return rc;
-	flux_hasher_md5_hex(h, sql, len, m->hash);
+	/* An empty hash would be recorded and later "match" nothing: a
+	 * FIPS-only OpenSSL (no MD5) must stop flux here, naming the file. */
+	if (flux_hasher_md5_hex(h, sql, len, m->hash)) {
+		flux_error_setf_at(err, FLUX_ERR_LOAD, m->path, 0,
+				   "cannot compute the MD5 hash flux records for it: %s",
+				   flux_hasher_why(h));
+		flux_error_hint(err, "OpenSSL refuses MD5, as a FIPS-only configuration does "
+				"(OPENSSL_CONF, default_properties = fips=yes); the record table "
+				"holds MD5 hashes, as flux-migrations' does, so flux needs an "
+				"OpenSSL configuration that allows MD5");
+		return FLUX_ERR_LOAD;
+	}
 	m->flags = flux_sql_directives(sql, len);
 	return FLUX_OK;
-}
-
-static int load_error(flux_error *err, const char *path, const char *fmt, const char *a)
-{
-	flux_error_set(err, FLUX_ERR_LOAD, fmt, path, a);
-	flux_error_at(err, path, 0);
-	return FLUX_ERR_LOAD;
 }
 
 static int run_script(const char *path, const char *mode, flux_helpers *h, char **sql,
@@ -262,8 +266,8 @@ static int add_undo(struct reader *r, flux_stage stage, const char *dir, const c
 {
 	if (stage != FLUX_STAGE_MAIN) {
 		char *p = flux_path_join(dir, name);
-		int rc = load_error(r->err, p ? p : name,
-				    "%s: repeatable migrations cannot have an undo%s", "");
+		int rc = flux_error_setf_at(r->err, FLUX_ERR_LOAD, p ? p : name, 0,
+					    "repeatable migrations cannot have an undo");
 		free(p);
 		return rc;
 	}
@@ -299,7 +303,8 @@ static int unreadable_entry(struct reader *r, const char *path, int e)
 		why = "a symbolic link loop";
 	else if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
 		why = "a symbolic link to nothing (its target does not exist)";
-	return load_error(r->err, path, "%s: %s; a migration must be a readable file", why);
+	return flux_error_setf_at(r->err, FLUX_ERR_LOAD, path, 0,
+				  "%s; a migration must be a readable file", why);
 }
 
 static const char *kind_of_file(mode_t mode)
@@ -354,15 +359,16 @@ static int scan(struct reader *r, const char *dir, flux_stage stage)
 			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
 		}
 		if (stage_dir && type != DT_DIR) {
-			rc = load_error(r->err, path, "%s: is %s, not a directory of repeatable "
-					"migrations", type == DT_REG ? "a file" : kind_of_file(st.st_mode));
+			rc = flux_error_setf_at(r->err, FLUX_ERR_LOAD, path, 0,
+						"is %s, not a directory of repeatable migrations",
+						type == DT_REG ? "a file" : kind_of_file(st.st_mode));
 		} else if (type == DT_DIR) {
 			if (stage_dir)
 				rc = scan(r, path, strcmp(name, "pre-apply") == 0 ? FLUX_STAGE_PRE
 										 : FLUX_STAGE_POST);
 			else if (named)
-				rc = load_error(r->err, path, "%s: is a directory, not a migration "
-						"file%s", "");
+				rc = flux_error_setf_at(r->err, FLUX_ERR_LOAD, path, 0,
+							"is a directory, not a migration file");
 		} else if (type == DT_REG) {
 			if (has_suffix(name, len, ".undo.sql"))
 				rc = add_undo(r, stage, dir, name, len);
@@ -378,8 +384,8 @@ static int scan(struct reader *r, const char *dir, flux_stage stage)
 			}
 		} else if (named || (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH))) {
 			/* Never opened: reading a FIFO would wait for a writer. */
-			rc = load_error(r->err, path, "%s: is %s, not a migration file",
-					kind_of_file(st.st_mode));
+			rc = flux_error_setf_at(r->err, FLUX_ERR_LOAD, path, 0,
+						"is %s, not a migration file", kind_of_file(st.st_mode));
 		}
 		free(path);
 	}
@@ -533,8 +539,8 @@ static int load_texts(struct reader *r)
 			flux_error_detail(err, "%s", res[i].error);
 			rc = FLUX_ERR_LOAD;
 		} else if (rc == FLUX_OK && res[i].has_undo && m->stage != FLUX_STAGE_MAIN) {
-			rc = load_error(err, m->path,
-					"%s: repeatable migrations cannot define undo()%s", "");
+			rc = flux_error_setf_at(err, FLUX_ERR_LOAD, m->path, 0,
+						"repeatable migrations cannot define undo()");
 		}
 		if (rc == FLUX_OK) {
 			rc = set_up(r->hasher, m, res[i].up, res[i].up_len, err);
@@ -594,9 +600,9 @@ int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out
 		flux_migration *m = rc ? NULL : find_in(&r.set->stage[FLUX_STAGE_MAIN],
 							 r.undos[i].id);
 		if (m && m->kind != FLUX_KIND_SQL) {
-			rc = load_error(err, r.undos[i].path,
-					"%s: an undo file belongs to an ID.sql migration, but %s "
-					"is not SQL", m->path);
+			rc = flux_error_setf_at(err, FLUX_ERR_LOAD, r.undos[i].path, 0,
+						"an undo file belongs to an ID.sql migration, "
+						"but %s is not SQL", m->path);
 		} else if (m) {
 			m->undo_path = r.undos[i].path;
 			r.undos[i].path = NULL;
@@ -608,7 +614,8 @@ int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out
 	free(r.undos);
 	if (rc == FLUX_OK) {
 		r.hasher = flux_hasher_new();
-		rc = load_texts(&r);
+		rc = r.hasher ? load_texts(&r)
+			      : flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 		flux_hasher_free(r.hasher);
 	}
 	if (rc) {

@@ -60,31 +60,18 @@ static int add_problem(flux_registry *reg, const flux_error *e)
 	return FLUX_OK;
 }
 
-static int problem(flux_registry *reg, const char *manifest, int line, const char *fmt,
-		   const char *a, const char *b)
+/* A problem in a manifest ("FILE:LINE: message"), or with a whole file or
+ * directory when line is 0 ("PATH: message"). */
+static int problem(flux_registry *reg, const char *file, int line, const char *fmt, ...)
+	FLUX_PRINTF(4, 5);
+
+static int problem(flux_registry *reg, const char *file, int line, const char *fmt, ...)
 {
 	flux_error e;
-	char msg[FLUX_ERROR_MESSAGE_MAX];
-	snprintf(msg, sizeof(msg), fmt, a, b);
-	flux_error_set(&e, FLUX_ERR_PLUGIN, "%s:%d: %s", manifest, line, msg);
-	flux_error_at(&e, manifest, line);
-	return add_problem(reg, &e);
-}
-
-/* A problem with a whole file or directory: "path: message". */
-static int note(flux_registry *reg, const char *path, const char *fmt, ...)
-	FLUX_PRINTF(3, 4);
-
-static int note(flux_registry *reg, const char *path, const char *fmt, ...)
-{
-	flux_error e;
-	char msg[FLUX_ERROR_MESSAGE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	flux_error_vsetf_at(&e, FLUX_ERR_PLUGIN, file, line, fmt, ap);
 	va_end(ap);
-	flux_error_set(&e, FLUX_ERR_PLUGIN, "%s: %s", path, msg);
-	flux_error_at(&e, path, 0);
 	return add_problem(reg, &e);
 }
 
@@ -164,8 +151,7 @@ static int on_entry(void *ctx, int line, const char *section, const char *key,
 		return FLUX_OK; /* other groups are for later use */
 	if (!valid_name(key))
 		return problem(reg, sc->manifest, line,
-			       "invalid backend name '%s' (letters, digits, '_', '-', '.')%s",
-			       key, "")
+			       "invalid backend name '%s' (letters, digits, '_', '-', '.')", key)
 		       ? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory") : FLUX_OK;
 	const char *colon = strrchr(value, ':');
 	if (!colon || colon == value || !valid_symbol(colon + 1))
@@ -175,11 +161,10 @@ static int on_entry(void *ctx, int line, const char *section, const char *key,
 		       ? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory") : FLUX_OK;
 	const struct flux_backend_info *first = visible(reg, key);
 	if (first && first->dir_index == sc->dir_index) {
-		char where[FLUX_ERROR_PATH_MAX + 16];
-		snprintf(where, sizeof(where), "%s:%d", first->manifest, first->line);
 		return problem(reg, sc->manifest, line,
 			       "backend '%s' is defined twice in one directory "
-			       "(first at %s); this one is ignored", key, where)
+			       "(first at %s:%d); this one is ignored", key, first->manifest,
+			       first->line)
 		       ? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory") : FLUX_OK;
 	}
 	struct flux_backend_info *info = calloc(1, sizeof(*info));
@@ -250,16 +235,16 @@ static int scan_manifest(flux_registry *reg, size_t index, const char *path,
 	case FLUX_TRUST_REFUSED:
 		snprintf(reason, sizeof(reason), "%s: %s", path, why);
 		refused = reason;
-		rc = note(reg, path, "refused: %s", why);
+		rc = problem(reg, path, 0, "refused: %s", why);
 		break;
 	case FLUX_TRUST_NOMEM:
 		rc = FLUX_ERR_NOMEM;
 		break;
 	case FLUX_TRUST_WRONG_TYPE:
-		rc = note(reg, path, "skipped: not a regular file (%s)", why);
+		rc = problem(reg, path, 0, "skipped: not a regular file (%s)", why);
 		goto done;
 	default:
-		rc = note(reg, path, "cannot open: %s", why);
+		rc = problem(reg, path, 0, "cannot open: %s", why);
 		goto done;
 	}
 	if (rc)
@@ -269,18 +254,18 @@ static int scan_manifest(flux_registry *reg, size_t index, const char *path,
 	int fd = open(real, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat now;
 	if (fd < 0) {
-		rc = note(reg, path, "cannot open: %s", strerror(errno));
+		rc = problem(reg, path, 0, "cannot open: %s", strerror(errno));
 		goto done;
 	}
 	if (fstat(fd, &now) != 0 || now.st_dev != st.st_dev || now.st_ino != st.st_ino) {
 		close(fd);
-		rc = note(reg, path, "skipped: it changed while it was being checked");
+		rc = problem(reg, path, 0, "skipped: it changed while it was being checked");
 		goto done;
 	}
 	if (now.st_size > MANIFEST_MAX) {
 		close(fd);
-		rc = note(reg, path, "skipped: larger than %d bytes, too large for a manifest",
-			  MANIFEST_MAX);
+		rc = problem(reg, path, 0, "skipped: larger than %d bytes, too large for a manifest",
+			     MANIFEST_MAX);
 		goto done;
 	}
 	if (!(fp = fdopen(fd, "r"))) {
@@ -323,17 +308,17 @@ static int scan_dir(flux_registry *reg, size_t index, flux_error *err)
 		/* Anyone who can write here could have put any manifest here. */
 		snprintf(reason, sizeof(reason), "%s: %s", dir, why);
 		refused = reason;
-		rc = note(reg, dir, "refused: %s; no backend defined there is used", why);
+		rc = problem(reg, dir, 0, "refused: %s; no backend defined there is used", why);
 		break;
 	case FLUX_TRUST_NOMEM:
 		rc = FLUX_ERR_NOMEM;
 		break;
 	case FLUX_TRUST_WRONG_TYPE:
-		rc = note(reg, dir, "not a directory (%s)", why);
+		rc = problem(reg, dir, 0, "not a directory (%s)", why);
 		free(real);
 		return rc ? flux_error_set(err, rc, "out of memory") : FLUX_OK;
 	default:
-		rc = note(reg, dir, "cannot open: %s", why);
+		rc = problem(reg, dir, 0, "cannot open: %s", why);
 		free(real);
 		return rc ? flux_error_set(err, rc, "out of memory") : FLUX_OK;
 	}
@@ -342,7 +327,7 @@ static int scan_dir(flux_registry *reg, size_t index, flux_error *err)
 	if (rc)
 		return flux_error_set(err, rc, "out of memory");
 	if (!d) {
-		rc = note(reg, dir, "cannot open: %s", strerror(errno));
+		rc = problem(reg, dir, 0, "cannot open: %s", strerror(errno));
 		return rc ? flux_error_set(err, rc, "out of memory") : FLUX_OK;
 	}
 	reg->dir_exists[index] = 1;

@@ -62,7 +62,13 @@ $cc $(pkg-config --cflags libflux) -o "$work/use" "$work/use.c" $(pkg-config --l
 [ "$("$work/use")" = "$(pkg-config --modversion libflux) d41d8cd98f00b204e9800998ecf8427e" ] ||
 	fail "libflux program printed $("$work/use")"
 
-# 3. The installed SQLite backend from the system manifest directory.
+# 3. The installed SQLite backend from the system manifest directory, when
+# this build made it (FLUX_TEST_BACKENDS: configure's --without-sqlite).
+case " ${FLUX_TEST_BACKENDS-sqlite} " in
+*" sqlite "*) ;;
+*) echo "installcheck: third-party backend and libflux program work (no sqlite backend built)"
+   exit 0 ;;
+esac
 printf '[flux]\nbackend = "sqlite"\nmigration_directory = "migrations"\n' > flux.toml
 "$bindir/flux" apply "sqlite:$work/app.db" -y >/dev/null || fail "installed sqlite backend"
 "$bindir/flux" status "sqlite:$work/app.db" | grep -q '^001_one  *Applied' || fail "status"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Output for pipelines: status --exit-code and what --version reports.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite
 
 P="$WORK/proj"
 DB="$P/app.db"

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # flux backends, --help and --version through the real binary.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite postgres
 
 t_backends_lists_build_tree() {
 	run 0 "$FLUX" backends --check &&
@@ -9,12 +10,18 @@ t_backends_lists_build_tree() {
 	has "$WORK/out" "postgres  PostgreSQL over libpq" &&
 	has "$WORK/out" "test-good  test backend" &&
 	has "$WORK/out" "abi       2.0" &&
-	has "$WORK/out" "manifest  $FLUX_BACKEND_PATH/builtin.ini:3" || return 1
+	has "$WORK/out" "manifest  $BUILD_BACKENDS/builtin.ini:3" &&
+	has "$WORK/out" "manifest  $FLUX_TEST_BUILDDIR/tests/plugins/flux.backend/test.ini:3" || return 1
 	# Which optional operations each module has, after its manifest line.
 	eq "$(grep -E '^  [a-z-]+  |optional' "$WORK/out" | sed 's/  */ /g' | cut -d' ' -f2-4 | tr '\n' '|')" \
-	   "sqlite SQLite database|optional marks|postgres PostgreSQL over|optional run_step, marks|test-good test backend|optional marks|"
+	   "sqlite SQLite database|optional marks|postgres PostgreSQL over|optional run_step, marks|test-good test backend|optional marks|" || return 1
+	# What a user of the build tree sees (tools/quickstart, README): the
+	# real backends, not the tests' module.
+	run 0 env FLUX_BACKEND_PATH="$BUILD_BACKENDS" "$FLUX" backends --check &&
+	has "$WORK/out" "sqlite  SQLite database files" &&
+	hasnt "$WORK/out" "test-good" && hasnt "$WORK/out" "test_good"
 }
-ok "flux backends --check lists the build tree's backends" t_backends_lists_build_tree
+ok "flux backends --check lists the build tree's backends, and the tests' apart" t_backends_lists_build_tree
 
 t_backends_check_fails_on_broken() {
 	d="$WORK/broken"; mkdir -p "$d"
@@ -86,7 +93,7 @@ ok "a world-writable manifest directory without the sticky bit is refused" t_wor
 
 t_fifo_and_device_skipped() {
 	d="$WORK/special"; mkdir -p "$d" && mkfifo "$d/a.ini" && ln -s /dev/zero "$d/z.ini" &&
-	cp "$FLUX_BACKEND_PATH/builtin.ini" "$d/b.ini" || return 1
+	cp "$BUILD_BACKENDS/builtin.ini" "$d/b.ini" || return 1
 	# Today a FIFO blocks every command for ever: give it a generous bound.
 	timeout 60 "$FLUX" --backend-path "$d" backends >"$WORK/out" 2>"$WORK/err"
 	eq "$?" 0 &&

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The flux binary against real SQLite files: every UPSTREAM.md behaviour.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite
 
 P="$WORK/proj"
 DB="$P/app.db"

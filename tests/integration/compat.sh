@@ -5,6 +5,7 @@
 # it; the expected file names and templates are computed by python3 itself
 # where Python's own string rules decide them.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite
 
 P="$WORK/proj"
 DB="$P/app.db"

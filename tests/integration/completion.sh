@@ -4,6 +4,7 @@
 # migration ids (from flux.toml's migration_directory) and backend names
 # (from the build tree's `flux backends`), in a real bash.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite postgres
 COMPLETION="$FLUX_TEST_SRCDIR/contrib/bash-completion/flux"
 
 if ! command -v bash >/dev/null 2>&1; then

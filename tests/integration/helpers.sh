@@ -4,6 +4,7 @@
 # scripts) against real SQLite projects: what python3 may import, and
 # helpers that never finish (time limit, SIGTERM to flux, leftovers).
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite
 
 P="$WORK/proj"
 DB="$P/app.db"

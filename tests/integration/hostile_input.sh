@@ -6,6 +6,7 @@
 # rows no file can match.  Each is refused with a message naming the file
 # (or the row), and the database is left exactly as it was.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite
 
 P="$WORK/proj"
 DB="$P/app.db"

@@ -4,6 +4,7 @@
 # on stdout, valid against docs/flux-output.schema.json, with the facts a
 # pipeline needs.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite
 
 SCHEMA="$FLUX_TEST_SRCDIR/docs/flux-output.schema.json"
 if ! python3 -c 'import jsonschema' 2>/dev/null; then

@@ -1,12 +1,29 @@
 # SPDX-License-Identifier: MIT
 # TAP helpers for the CLI tests.  Each test script sources this file.
-# $FLUX is the flux binary, FLUX_BACKEND_PATH the build tree's manifests.
+# $FLUX is the flux binary, FLUX_BACKEND_PATH the build tree's manifests
+# then the tests' (test-good), FLUX_TEST_BACKENDS the backends built.
 set -u
 : "${FLUX:?run through make check}"
+: "${FLUX_TEST_BACKENDS?run through make check}"
+# The build tree's own manifest directory: the real backends only.
+BUILD_BACKENDS=$FLUX_TEST_BUILDDIR/flux.backend
 T_NUM=0
 T_FAILED=0
 WORK=$(mktemp -d /tmp/flux-it-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+
+# needs_backend NAME...: skip the whole script, TAP's way, unless this
+# build made each backend NAME (configure --without-NAME, or its library
+# missing, leaves one out).
+needs_backend() {
+	for b in "$@"; do
+		case " $FLUX_TEST_BACKENDS " in
+		*" $b "*) ;;
+		*) echo "1..0 # SKIP the $b backend is not built (configure --without-$b, or its library is missing)"
+		   exit 0 ;;
+		esac
+	done
+}
 
 # ok NAME COMMAND...: passes when COMMAND succeeds.
 ok() {

@@ -3,6 +3,7 @@
 # The PostgreSQL backend against a real server that this script starts
 # (tools/pg-test-server) and stops, even on failure.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend postgres
 
 . "$FLUX_TEST_SRCDIR/tests/integration/pg_lib.sh"
 P="$WORK/proj"

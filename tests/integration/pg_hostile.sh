@@ -5,6 +5,7 @@
 # SQL at), and passwords in every shape of connection string, which no
 # command may print.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend postgres
 
 . "$FLUX_TEST_SRCDIR/tests/integration/pg_lib.sh"
 P="$WORK/proj"

@@ -7,6 +7,7 @@
 # reader that keeps a read transaction open on the SQLite file: the
 # migration's COMMIT waits for it (busy_timeout_ms is long).
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite
 
 P="$WORK/proj"
 DB="$P/app.db"

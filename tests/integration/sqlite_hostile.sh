@@ -5,6 +5,7 @@
 # opens), databases the user may only read, and foreign URIs that carry a
 # password.
 . "$FLUX_TEST_SRCDIR/tests/integration/lib.sh"
+needs_backend sqlite
 
 P="$WORK/proj"
 DB="$P/app.db"

@@ -5,6 +5,7 @@
  * applied. */
 #include <config.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +44,15 @@ static int open_p(int read_only, double lock_timeout, flux_project **p, flux_err
 	return flux_project_open(&o, p, err);
 }
 
-static int sh(const char *fmt, const char *arg)
+static int sh(const char *fmt, ...) FLUX_PRINTF(1, 2);
+
+static int sh(const char *fmt, ...)
 {
 	char cmd[8800];
-	snprintf(cmd, sizeof(cmd), fmt, arg);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
 	return system(cmd);
 }
 

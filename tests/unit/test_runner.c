@@ -3,6 +3,7 @@
  * real SQLite file: plans, execution, validation, failures. */
 #include <config.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,16 +31,21 @@ static void project(const char *backend, const char *extra)
 	tu_write(proj, "migrations/003_c.sql", "CREATE TABLE c (x int);\n");
 }
 
-static flux_project *open_p(const char *uri_fmt)
+static flux_project *open_p(const char *uri_fmt, ...) FLUX_PRINTF(1, 2);
+
+static flux_project *open_p(const char *uri_fmt, ...)
 {
 	char cfg[4200], uri[4200];
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
-	snprintf(uri, sizeof(uri), uri_fmt, proj);
+	va_list ap;
+	va_start(ap, uri_fmt);
+	vsnprintf(uri, sizeof(uri), uri_fmt, ap);
+	va_end(ap);
 	flux_open_options o;
 	flux_open_options_init(&o);
 	o.config_path = cfg;
 	o.uri = uri;
-	o.backend_path = BUILD_BACKENDS;
+	o.backend_path = TEST_BACKEND_PATH;
 	flux_project *p;
 	flux_error err;
 	int rc = flux_project_open(&o, &p, &err);
@@ -152,7 +158,7 @@ static int rollback(flux_project *p, long n, const char *to, int rep, flux_error
 START_TEST(apply_n_then_all_then_rollback)
 {
 	project("sqlite", NULL);
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, 1, &err), FLUX_OK);
 	ck_assert_uint_eq(flux_project_record_count(p), 1);
@@ -182,7 +188,7 @@ START_TEST(testing_one_migration_on_its_data)
 	tu_write(proj, "migrations/002_b.sql", "ALTER TABLE a ADD COLUMN doubled int;\n"
 		 "UPDATE a SET doubled = 2 * x;\n");
 	tu_write(proj, "migrations/002_b.undo.sql", "ALTER TABLE a DROP COLUMN doubled;\n");
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply_to(p, "001_a", 1, &err), FLUX_OK);
 	char cmd[8300];
@@ -208,7 +214,7 @@ START_TEST(failure_rolls_back_and_locates)
 	tu_write(proj, "migrations/002_b.sql", "CREATE TABLE b (x int);\nINSERT INTO b VALUES (1);\n"
 		 "INSERT INTO nope VALUES (1);\n");
 	tu_write(proj, "migrations/post-apply/z.sql", "INSERT INTO runs VALUES (2);\n");
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
 	ck_assert_str_eq(err.migration, "002_b");
@@ -238,7 +244,7 @@ START_TEST(generated_sql_errors_point_into_the_source)
 	unlink(tu_write(proj, "migrations/003_c.sql", ""));
 	tu_write(proj, "migrations/003_c.py", "def apply():\n    return \"\"\"\n"
 		 "CREATE TABLE pa (x int);\n    INSERT INTO pa VALUES (1,,2);\n\"\"\"\n");
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
 	ck_assert_ptr_nonnull(strstr(err.file, "migrations/003_c.py"));
@@ -250,7 +256,7 @@ START_TEST(generated_sql_errors_point_into_the_source)
 
 	tu_write(proj, "migrations/003_c.py", "def apply():\n    return ('CREATE TABLE pb (x int);\\n'"
 		 " + 'INSERT INTO nope VALUES (1);')\n");
-	p = open_p("sqlite:%s/db.sqlite");
+	p = open_p("sqlite:%s/db.sqlite", proj);
 	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
 	ck_assert_ptr_nonnull(strstr(err.file, "migrations/003_c.py (generated SQL)"));
 	ck_assert_int_eq(err.line, 2);
@@ -262,13 +268,13 @@ END_TEST
 START_TEST(corruption_is_detected)
 {
 	project("sqlite", NULL);
-	flux_project *p = open_p("sqlite:%s/db.sqlite");
+	flux_project *p = open_p("sqlite:%s/db.sqlite", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, 2, &err), FLUX_OK);
 	flux_project_close(p);
 
 	tu_write(proj, "migrations/002_b.sql", "CREATE TABLE b (x bigint);\n");
-	p = open_p("sqlite:%s/db.sqlite");
+	p = open_p("sqlite:%s/db.sqlite", proj);
 	ck_assert_int_eq(flux_project_validate(p, &err), FLUX_ERR_CORRUPT);
 	char want[512], a[33], b[33];
 	flux_md5_hex("CREATE TABLE b (x int);\n", 24, a);
@@ -282,7 +288,7 @@ START_TEST(corruption_is_detected)
 
 	tu_write(proj, "migrations/002_b.sql", "CREATE TABLE b (x int);\n");
 	tu_write(proj, "migrations/001_z_inserted.sql", "SELECT 1;\n");
-	p = open_p("sqlite:%s/db.sqlite");
+	p = open_p("sqlite:%s/db.sqlite", proj);
 	ck_assert_int_eq(flux_project_validate(p, &err), FLUX_ERR_CORRUPT);
 	ck_assert_ptr_nonnull(strstr(err.message, "migration '001_z_inserted'"));
 	ck_assert_ptr_nonnull(strstr(err.message, "is not applied but comes before the last "
@@ -294,7 +300,7 @@ START_TEST(corruption_is_detected)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/migrations/001_a.sql", proj);
 	unlink(path);
-	p = open_p("sqlite:%s/db.sqlite");
+	p = open_p("sqlite:%s/db.sqlite", proj);
 	ck_assert_int_eq(rollback(p, 1, NULL, -1, &err), FLUX_ERR_CORRUPT);
 	ck_assert_ptr_nonnull(strstr(err.message, "applied migration '001_a' has no file in"));
 	flux_project_close(p);
@@ -305,7 +311,7 @@ START_TEST(third_party_module_end_to_end)
 {
 	project("test-good", "[backend]\ncoolness_level = 11\n");
 	tu_write(proj, "migrations/003_c.sql", "SELECT 1;\nSELECT FAIL;\n");
-	flux_project *p = open_p("test:%s/records.txt");
+	flux_project *p = open_p("test:%s/records.txt", proj);
 	flux_error err;
 	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
 	ck_assert_str_eq(err.message, "test backend refuses FAIL");
@@ -325,7 +331,7 @@ START_TEST(open_errors)
 	flux_open_options_init(&o);
 	o.config_path = cfg;
 	o.uri = "sqlite:x.db";
-	o.backend_path = BUILD_BACKENDS;
+	o.backend_path = TEST_BACKEND_PATH;
 	flux_project *p = NULL;
 	flux_error err;
 	ck_assert_int_eq(flux_project_open(&o, &p, &err), FLUX_ERR_PLUGIN);
