@@ -631,7 +631,7 @@ static int cancelled(struct pg *g, flux_error *err)
 
 static int pg_execute(void *state, const char *sql, size_t len, flux_error *err)
 {
-	return cancelled(state, err) ? err->code : send(state, sql, sql, len, 0, NULL, err);
+	return cancelled(state, err) ? (int)err->code : send(state, sql, sql, len, 0, NULL, err);
 }
 
 static int pg_split_op(void *state, const char *sql, size_t len, flux_statement_fn fn,
