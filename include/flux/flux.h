@@ -7,8 +7,7 @@
  *
  * A typical test of one's own migrations:
  *
- *     flux_open_options o;
- *     flux_open_options_init(&o);
+ *     flux_open_options o = FLUX_OPEN_OPTIONS_INIT;
  *     o.config_path = "flux.toml";
  *     o.uri = "sqlite:test.db";
  *     flux_project *p;
@@ -172,7 +171,15 @@ void flux_md5_hex(const void *data, size_t len, char out[33]);
 
 typedef void (*flux_log_fn)(void *ctx, int level, const char *message);
 
+/* The layout flux.h describes.  Option structs start with the version the
+ * caller was built with: libflux reads and writes only the fields that
+ * version has, so a program built against an older flux.h keeps working
+ * with a newer libflux, and a newer struct than libflux knows is refused
+ * (FLUX_ERR_INVALID).  Fields are only ever appended, with a new version. */
+#define FLUX_OPEN_OPTIONS_VERSION 1
+
 typedef struct flux_open_options {
+	unsigned int version;      /* FLUX_OPEN_OPTIONS_VERSION */
 	const char *config_path;   /* default "flux.toml" */
 	const char *uri;           /* required */
 	const char *backend_path;  /* manifest search path; NULL: default */
@@ -199,7 +206,16 @@ typedef struct flux_open_options {
 	struct flux_project *volatile *opening;
 } flux_open_options;
 
-void flux_open_options_init(flux_open_options *o);
+/* The defaults: every field, in order, for C and C++ alike. */
+#define FLUX_OPEN_OPTIONS_INIT \
+	{FLUX_OPEN_OPTIONS_VERSION, "flux.toml", NULL, NULL, -1.0, NULL, NULL, 0, NULL, 0, \
+	 0.0, NULL}
+
+/* Fill o with the defaults of that version's layout (pass
+ * FLUX_OPEN_OPTIONS_VERSION), writing only the bytes it has.  FLUX_OK, or
+ * FLUX_ERR_INVALID (and o untouched) for a version this libflux does not
+ * know. */
+int flux_open_options_init(flux_open_options *o, unsigned int version);
 
 typedef struct flux_project flux_project;
 

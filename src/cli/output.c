@@ -186,7 +186,7 @@ int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project
 	if (rc)
 		return rc;
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cli->config_path;
 	o.backend_path = cli->backend_path;
 	o.uri = uri;

@@ -34,7 +34,7 @@ static flux_project *open_p(const char *uri_fmt)
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
 	snprintf(uri, sizeof(uri), uri_fmt, proj);
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = uri;
 	o.backend_path = BUILD_BACKENDS;
@@ -146,7 +146,7 @@ START_TEST(abi_1_0_module_runs_without_marks)
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
 	snprintf(uri, sizeof(uri), "test:%s/records.txt", proj);
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = uri;
 	o.backend_path = tu_fixture("abi-1-0");
@@ -283,7 +283,7 @@ START_TEST(open_errors)
 	char cfg[4200];
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = "sqlite:x.db";
 	o.backend_path = BUILD_BACKENDS;
