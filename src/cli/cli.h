@@ -93,10 +93,6 @@ void cli_progress_event(struct cli_progress *pr, const flux_event *ev);
 const char *cli_progress_sgr(const struct cli_progress *pr, const char *code);
 void cli_progress_free(struct cli_progress *pr);
 
-/* slug.c: the Python tool's "-".join(desc.lower().split()); malloc'd,
- * NULL when out of memory. */
-char *cli_slug(const char *desc);
-
 /* interrupt.c: SIGINT and SIGTERM cancel p's run between begin and end;
  * end returns the signal caught, or 0. */
 void cli_interrupt_begin(flux_project *p);

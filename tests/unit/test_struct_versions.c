@@ -51,6 +51,36 @@ SAME_FIELD(opening);
 _Static_assert(sizeof(struct open_options_v1) <= sizeof(flux_open_options),
 	       "flux_open_options shrank");
 
+/* flux_init_options version 1, frozen. */
+struct init_options_v1 {
+	unsigned int version;
+	const char *config_path;
+	const char *backend;
+	const char *migration_directory;
+	const char *log_level;
+	const char *backend_path;
+	flux_log_fn log;
+	void *log_ctx;
+};
+_Static_assert(offsetof(struct init_options_v1, log_ctx) ==
+	       offsetof(flux_init_options, log_ctx), "flux_init_options changed");
+_Static_assert(sizeof(struct init_options_v1) <= sizeof(flux_init_options),
+	       "flux_init_options shrank");
+
+/* flux_new_options version 1, frozen. */
+struct new_options_v1 {
+	unsigned int version;
+	const char *config_path;
+	const char *description;
+	flux_migration_kind kind;
+	flux_stage stage;
+	const char *date;
+};
+_Static_assert(offsetof(struct new_options_v1, date) == offsetof(flux_new_options, date),
+	       "flux_new_options changed");
+_Static_assert(sizeof(struct new_options_v1) <= sizeof(flux_new_options),
+	       "flux_new_options shrank");
+
 /* size bytes that end where an unreadable page starts. */
 static void *at_page_end(size_t size)
 {
@@ -159,6 +189,86 @@ START_TEST(open_options_unknown_version_refused)
 }
 END_TEST
 
+START_TEST(init_and_new_options_v1_neither_written_nor_read_past)
+{
+	project();
+	unlink(cfg);
+	struct init_options_v1 *io = at_page_end(sizeof(*io));
+	memset(io, 0x5A, sizeof(*io));
+	ck_assert_int_eq(flux_init_options_init((flux_init_options *)io, 1), FLUX_OK);
+	ck_assert_str_eq(io->config_path, "flux.toml");
+	ck_assert_str_eq(io->migration_directory, "migrations");
+	ck_assert_ptr_null(io->backend);
+	ck_assert_ptr_null(io->log_ctx);
+	io->config_path = cfg;
+	io->backend = "sqlite";
+	io->backend_path = BUILD_BACKENDS;
+	flux_error err;
+	ck_assert_msg(flux_project_init_check((const flux_init_options *)io, &err) == FLUX_OK,
+		      "%s", err.message);
+	ck_assert_msg(flux_project_init((const flux_init_options *)io, &err) == FLUX_OK, "%s",
+		      err.message);
+
+	struct new_options_v1 *no = at_page_end(sizeof(*no));
+	memset(no, 0x5A, sizeof(*no));
+	ck_assert_int_eq(flux_new_options_init((flux_new_options *)no, 1), FLUX_OK);
+	ck_assert_str_eq(no->config_path, "flux.toml");
+	ck_assert_int_eq(no->kind, FLUX_KIND_PYTHON);
+	ck_assert_int_eq(no->stage, FLUX_STAGE_MAIN);
+	ck_assert_ptr_null(no->date);
+	no->config_path = cfg;
+	no->description = "x";
+	no->date = "20240102";
+	flux_new_migration *m;
+	ck_assert_msg(flux_new_migration_create((const flux_new_options *)no, &m, &err) ==
+		      FLUX_OK, "%s", err.message);
+	ck_assert_str_eq(flux_new_migration_id(m), "20240102_001_x");
+	flux_new_migration_free(m);
+}
+END_TEST
+
+START_TEST(init_and_new_options_unknown_version_refused)
+{
+	project();
+	unlink(cfg);
+	flux_init_options io;
+	flux_new_options no;
+	unsigned char before_io[sizeof(io)], before_no[sizeof(no)];
+	memset(&io, 0x5A, sizeof(io));
+	memset(&no, 0x5A, sizeof(no));
+	memcpy(before_io, &io, sizeof(io));
+	memcpy(before_no, &no, sizeof(no));
+	ck_assert_int_eq(flux_init_options_init(&io, FLUX_INIT_OPTIONS_VERSION + 1),
+			 FLUX_ERR_INVALID);
+	ck_assert_int_eq(flux_init_options_init(&io, 0), FLUX_ERR_INVALID);
+	ck_assert_int_eq(flux_new_options_init(&no, FLUX_NEW_OPTIONS_VERSION + 1),
+			 FLUX_ERR_INVALID);
+	ck_assert_int_eq(flux_new_options_init(&no, 0), FLUX_ERR_INVALID);
+	ck_assert_int_eq(memcmp(&io, before_io, sizeof(io)), 0);
+	ck_assert_int_eq(memcmp(&no, before_no, sizeof(no)), 0);
+
+	flux_init_options_init(&io, FLUX_INIT_OPTIONS_VERSION);
+	io.config_path = cfg;
+	io.backend = "sqlite";
+	io.backend_path = BUILD_BACKENDS;
+	io.version = FLUX_INIT_OPTIONS_VERSION + 1;
+	flux_error err;
+	ck_assert_int_eq(flux_project_init_check(&io, &err), FLUX_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err.message, "flux_init_options version"));
+	ck_assert_int_eq(flux_project_init(&io, &err), FLUX_ERR_INVALID);
+	ck_assert_int_eq(access(cfg, F_OK), -1);
+
+	project();
+	flux_new_options_init(&no, FLUX_NEW_OPTIONS_VERSION);
+	no.config_path = cfg;
+	no.description = "x";
+	no.version = 0;
+	flux_new_migration *m;
+	ck_assert_int_eq(flux_new_migration_create(&no, &m, &err), FLUX_ERR_INVALID);
+	ck_assert_ptr_nonnull(strstr(err.hint, "FLUX_NEW_OPTIONS_INIT or flux_new_options_init()"));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("struct_versions");
@@ -167,6 +277,8 @@ int main(void)
 	tcase_add_test(tc, open_options_macro_and_init_agree);
 	tcase_add_test(tc, open_options_v1_neither_written_nor_read_past);
 	tcase_add_test(tc, open_options_unknown_version_refused);
+	tcase_add_test(tc, init_and_new_options_v1_neither_written_nor_read_past);
+	tcase_add_test(tc, init_and_new_options_unknown_version_refused);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
