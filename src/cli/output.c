@@ -191,6 +191,7 @@ int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project
 	o.backend_path = cli->backend_path;
 	o.uri = uri;
 	o.lock_timeout = lock_timeout;
+	o.read_only = cli->read_only;
 	o.log = cli_log;
 	o.log_level = cli->log_level;
 	o.helper_timeout = cli->helper_timeout;
