@@ -24,6 +24,9 @@ struct cli {
 	int verbose;                /* how many -v */
 	int json;                   /* --json: see json.c */
 	int color;                  /* --color: -1 auto, 0 never, 1 always */
+	/* The command only reads (status, validate; main.c's table):
+	 * cli_open takes no lock and creates nothing. */
+	int read_only;
 };
 
 int cmd_init(struct cli *cli, int argc, char **argv);
@@ -41,7 +44,8 @@ void cli_print_error(const flux_error *err);
 int cli_exit_code(const flux_error *err);
 void cli_usage_error(const char *cmd, const char *fmt, ...) FLUX_PRINTF(2, 3);
 void cli_log(void *ctx, int level, const char *message);
-/* Open the project for a command that talks to a database. */
+/* Open the project for a command that talks to a database; read-only
+ * (lock_timeout unused) when cli->read_only says so. */
 int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project **out,
 	     flux_error *err);
 /* The same, read_only as flux_open_options says (no lock, nothing
@@ -96,10 +100,6 @@ void cli_progress_event(struct cli_progress *pr, const flux_event *ev);
 /* CODE (an SGR escape) when pr colours, else "". */
 const char *cli_progress_sgr(const struct cli_progress *pr, const char *code);
 void cli_progress_free(struct cli_progress *pr);
-
-/* slug.c: the Python tool's "-".join(desc.lower().split()); malloc'd,
- * NULL when out of memory. */
-char *cli_slug(const char *desc);
 
 /* interrupt.c: SIGINT and SIGTERM cancel p's run between begin and end
  * (a watcher thread calls flux_project_cancel); end returns the signal

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* flux init: write flux.toml exactly as the Python tool does. */
+/* flux init: options, the backend question and the report; libflux's
+ * flux_project_init writes the file. */
 #include <config.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +21,16 @@ static void help(void)
 	       "      --log-level LEVEL     add log_level (a Python level name: DEBUG,\n"
 	       "                            INFO, WARNING, ERROR, CRITICAL, ...)\n"
 	       "  -h, --help                show this help\n");
+}
+
+/* "exists" for --json when the file is there (flux init never overwrites
+ * it), else the error's own kind. */
+static int init_failed(const flux_init_options *o, flux_error *err)
+{
+	int exists = err->code == FLUX_ERR_IO && access(o->config_path, F_OK) == 0;
+	if (!cli_json_record_error(err, exists ? "exists" : NULL))
+		cli_print_error(err);
+	return cli_exit_code(err);
 }
 
 int cmd_init(struct cli *cli, int argc, char **argv)
@@ -52,14 +61,18 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 				"quotes, backslashes or newlines");
 		return EXIT_USAGE;
 	}
-	/* The Python tool writes any level; it warns when the file is read. */
-	if (level && !flux_log_level_parse(level))
-		fprintf(stderr, "flux: warning: unknown log level '%s' written to %s\n",
-			level, cli->config_path);
+	flux_init_options o;
+	flux_init_options_init(&o, FLUX_INIT_OPTIONS_VERSION);
+	o.config_path = cli->config_path;
+	o.migration_directory = dir;
+	o.log_level = level;
+	o.backend_path = cli->backend_path;
+	o.log = cli_log;
+	flux_error err;
+	if (flux_project_init_check(&o, &err))
+		return init_failed(&o, &err);
 	char asked[256];
 	const char *backend = optind < argc ? argv[optind] : NULL;
-	if (access(cli->config_path, F_OK) == 0)
-		return cli_fail(FLUX_ERR_IO, "exists", NULL, "%s already exists", cli->config_path);
 	if (!backend && cli_json_on()) {
 		/* A JSON consumer reads stdout: it cannot see a question. */
 		cli_usage_error("init", "give BACKEND with --json");
@@ -73,44 +86,9 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 					"read from standard input; nothing was written");
 		backend = asked;
 	}
-	if (!backend[0] || strpbrk(backend, "\"\\\n"))
-		return cli_fail(FLUX_ERR_NOT_FOUND, NULL, "`flux backends` lists the installed "
-				"backends", "'%s' is not a backend name", backend);
-	flux_registry *reg;
-	flux_error err;
-	if (flux_registry_open(cli->backend_path, &reg, &err)) {
-		cli_print_error(&err);
-		return cli_exit_code(&err);
-	}
-	int found = flux_registry_find(reg, backend) != NULL;
-	flux_registry_free(reg);
-	if (!found)
-		return cli_fail(FLUX_ERR_NOT_FOUND, NULL, "`flux backends` lists the installed "
-				"backends", "Backend '%s' is not installed", backend);
-	/* O_EXCL: never overwrite a flux.toml that appeared meanwhile. */
-	int fd = open(cli->config_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return cli_fail(FLUX_ERR_IO, errno == EEXIST ? "exists" : NULL, NULL, "%s: %s",
-				cli->config_path,
-				errno == EEXIST ? "already exists" : strerror(errno));
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(cli->config_path);
-		return cli_fail(FLUX_ERR_IO, NULL, NULL, "%s: %s", cli->config_path,
-				strerror(errno));
-	}
-	/* Byte for byte the Python tool's file. */
-	fprintf(f, "[flux]\nbackend = \"%s\"\nmigration_directory = \"%s\"\n", backend, dir);
-	if (level)
-		fprintf(f, "log_level = \"%s\"\n", level);
-	fprintf(f, "\n[backend]\n# Add backend-specific configuration here\n");
-	if (fclose(f) != 0) {
-		int e = errno;
-		unlink(cli->config_path);
-		return cli_fail(FLUX_ERR_IO, NULL, NULL, "writing %s: %s", cli->config_path,
-				strerror(e));
-	}
+	o.backend = backend;
+	if (flux_project_init(&o, &err))
+		return init_failed(&o, &err);
 	if (cli_json_on()) {
 		cli_json_set("created", cli_json_str(cli->config_path));
 		cli_json_set("backend", cli_json_str(backend));

@@ -13,11 +13,12 @@ static void help(void)
 	       "\n"
 	       "Show every migration and whether it is applied, or Incomplete: a\n"
 	       "no-transaction migration that stopped half-way.  Exits as flux validate\n"
-	       "does.  URI defaults to $FLUX_DATABASE_URL.\n"
+	       "does.  Reads only: no lock, nothing created.  URI defaults to\n"
+	       "$FLUX_DATABASE_URL.\n"
 	       "\n"
 	       "Options:\n"
 	       "      --exit-code            also exit 1 when a migration is not applied\n"
-	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
+	       "      --lock-timeout SECONDS accepted and ignored: status takes no lock\n"
 	       "  -h, --help                 show this help\n");
 }
 
@@ -119,6 +120,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'L':
+			/* Checked, then unused: status takes no lock, so
+			 * it never waits (scripts that pass it still work). */
 			if ((lock_timeout = cli_seconds("status", optarg)) < 0)
 				return EXIT_USAGE;
 			break;

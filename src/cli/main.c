@@ -10,18 +10,22 @@
 
 #include "cli.h"
 
+/* read_only: the command only looks at the database, so it opens it
+ * without the lock and creates nothing (no record table, no SQLite file):
+ * it works while another flux migrates, and where one may only read. */
 static const struct {
 	const char *name;
 	int (*run)(struct cli *, int, char **);
 	const char *summary;
+	int read_only;
 } commands[] = {
-	{"init", cmd_init, "create flux.toml for a backend"},
-	{"new", cmd_new, "create a new migration file"},
-	{"apply", cmd_apply, "apply migrations that are not applied yet"},
-	{"rollback", cmd_rollback, "undo applied migrations"},
-	{"status", cmd_status, "show every migration and whether it is applied"},
-	{"validate", cmd_validate, "check the migration directory against the database"},
-	{"backends", cmd_backends, "list installed backends"},
+	{"init", cmd_init, "create flux.toml for a backend", 0},
+	{"new", cmd_new, "create a new migration file", 0},
+	{"apply", cmd_apply, "apply migrations that are not applied yet", 0},
+	{"rollback", cmd_rollback, "undo applied migrations", 0},
+	{"status", cmd_status, "show every migration and whether it is applied", 1},
+	{"validate", cmd_validate, "check the migration directory against the database", 1},
+	{"backends", cmd_backends, "list installed backends", 0},
 };
 
 static void usage(FILE *out)
@@ -138,6 +142,7 @@ int main(int argc, char **argv)
 			char **sub_argv = argv + optind;
 			optind = 0; /* 0 makes GNU getopt start afresh */
 			cli_json_set("command", json_string(name));
+			cli.read_only = commands[i].read_only;
 			return cli_json_end(commands[i].run(&cli, sub_argc, sub_argv));
 		}
 	cli_usage_error(NULL, "unknown command '%s'", name);

@@ -186,11 +186,12 @@ int cli_open_mode(struct cli *cli, const char *uri, double lock_timeout, int rea
 	if (rc)
 		return rc;
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cli->config_path;
 	o.backend_path = cli->backend_path;
 	o.uri = uri;
 	o.lock_timeout = lock_timeout;
+	o.read_only = cli->read_only;
 	o.log = cli_log;
 	o.log_level = cli->log_level;
 	o.helper_timeout = cli->helper_timeout;

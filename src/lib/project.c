@@ -7,15 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "open_options.h"
 #include "project.h"
-
-void flux_open_options_init(flux_open_options *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->config_path = "flux.toml";
-	o->lock_timeout = -1;
-	o->log_level = 0;
-}
 
 static void clear_records(flux_project *p)
 {
@@ -355,10 +348,16 @@ static void *read_migrations(void *arg)
 	return NULL;
 }
 
-int flux_project_open(const flux_open_options *o, flux_project **out, flux_error *err)
+int flux_project_open(const flux_open_options *caller, flux_project **out, flux_error *err)
 {
 	flux_error_clear(err);
 	*out = NULL;
+	/* The caller's struct may be an older, smaller version. */
+	flux_open_options opts;
+	int vrc = flux_open_options_read(caller, &opts, err);
+	if (vrc)
+		return vrc;
+	const flux_open_options *o = &opts;
 	if (!o->uri || !o->uri[0])
 		return flux_error_set(err, FLUX_ERR_INVALID, "no database URI given");
 	flux_project *p = calloc(1, sizeof(*p));

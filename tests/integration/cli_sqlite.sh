@@ -221,7 +221,7 @@ t_lock_timeout() {
 	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
 	# Hold the flock the way another flux process would.
 	hold_flock "$DB" || return 1
-	run 1 "$FLUX" status "sqlite:$DB" --lock-timeout 1.5
+	run 1 "$FLUX" apply "sqlite:$DB" -y --lock-timeout 1.5
 	rc=$?
 	release_flock
 	# After a second a warning names the lock and its holder; then the
@@ -255,6 +255,37 @@ t_interrupted_lock_wait() {
 	has "$WORK/err" "flux: error: cancelled while waiting for the migration lock; nothing was changed"
 }
 ok "Ctrl-C while waiting for the lock: exit 130 at once, nothing changed" t_interrupted_lock_wait
+
+t_status_validate_create_nothing() {
+	fresh
+	run 0 "$FLUX" status "sqlite:$DB" && has "$WORK/out" "0 of 3 applied" &&
+	run 0 "$FLUX" validate "sqlite:$DB" && test ! -e "$DB" || return 1
+	# A database without the record table stays without it.
+	q "CREATE TABLE other (x int)" || return 1
+	run 0 "$FLUX" status "sqlite:$DB" && has "$WORK/out" "0 of 3 applied" &&
+	run 0 "$FLUX" validate "sqlite:$DB" &&
+	eq "$(q "SELECT group_concat(name) FROM sqlite_master")" "other"
+}
+ok "status and validate create nothing: no database file, no record table" \
+	t_status_validate_create_nothing
+
+t_status_validate_while_locked() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" 1 -y || return 1
+	hold_flock "$DB" || return 1
+	# No wait, with or without --lock-timeout (accepted, unused).
+	run 0 timeout 20 "$FLUX" status "sqlite:$DB" && has "$WORK/out" "1 of 3 applied" &&
+	run 0 timeout 20 "$FLUX" validate "sqlite:$DB" &&
+	run 0 timeout 20 "$FLUX" status "sqlite:$DB" --lock-timeout 0 &&
+	run 0 timeout 20 "$FLUX" validate "sqlite:$DB" --lock-timeout 0 &&
+	hasnt "$WORK/err" "lock" &&
+	run 2 "$FLUX" status "sqlite:$DB" --lock-timeout soon
+	rc=$?
+	release_flock
+	[ $rc -eq 0 ]
+}
+ok "status and validate do not wait for the lock another flux holds" \
+	t_status_validate_while_locked
 
 t_unused_option_warning() {
 	fresh

@@ -220,7 +220,7 @@ t_runtime_failures_exit_1() {
 	run 1 "$FLUX" validate "sqlite:$DB" && run 1 "$FLUX" apply "sqlite:$DB" -y || return 1
 	project
 	# a backend that cannot open its database
-	run 1 "$FLUX" status "sqlite:$WORK/no/such/dir/x.db" || return 1
+	run 1 "$FLUX" status "sqlite:$WORK" || return 1
 	# a broken flux.toml
 	printf '[flux]\nbackend = "sqlite"\n' > flux.toml
 	run 1 "$FLUX" status "sqlite:$DB" && has "$WORK/err" "migration_directory" || return 1
@@ -228,7 +228,7 @@ t_runtime_failures_exit_1() {
 	project
 	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
 	hold_flock "$DB" || return 1
-	run 1 "$FLUX" status "sqlite:$DB" --lock-timeout 1
+	run 1 "$FLUX" apply "sqlite:$DB" -y --lock-timeout 1
 	rc=$?
 	release_flock
 	[ $rc -eq 0 ] && has "$WORK/err" "gave up after" && has "$WORK/err" "$DB"

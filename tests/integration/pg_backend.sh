@@ -61,18 +61,34 @@ migrations_table = "history"
 migrations_lock_id = 4242'
 	run 0 "$FLUX" apply "$URI" -y && eq "$(ids flux_meta.history)" "001_a 002_fn 003_c" || return 1
 	eq "$(sql "SELECT to_regclass('public._flux_migrations') IS NULL")" t || return 1
-	# Another session holds lock 4242: flux waits, names the holder, gives up.
-	psql -d "$DB" -c "SET application_name = 'holder'" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(6)" >/dev/null 2>&1 &
+	# Another session holds lock 4242: status reads at once (it takes no
+	# lock); apply waits, names the holder, gives up.
+	psql -d "$DB" -c "SET application_name = 'holder'" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
 	holder=$!
-	sleep 1
+	n=0
+	until [ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted")" = 1 ]; do
+		n=$((n + 1)); [ $n -lt 100 ] || break
+		sleep 0.1
+	done
+	run 0 timeout 20 "$FLUX" status "$URI" && has "$WORK/out" "3 of 3 applied" &&
 	run 1 "$FLUX" apply "$URI" -y --lock-timeout 2
 	rc=$?
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null
 	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 	[ $rc -eq 0 ] && has "$WORK/err" "waiting for advisory lock 4242 (migrations_lock_id), held by pid" &&
 	has "$WORK/err" "application_name 'holder'" &&
 	grep -Eq "gave up after [0-9]+\.[0-9] s waiting for advisory lock 4242 \(migrations_lock_id\), held by pid" "$WORK/err"
 }
 ok "custom schema, table and lock id; lock timeout names the holder" t_custom_schema_table_lock
+
+t_status_creates_nothing() {
+	newdb; project 'migrations_schema = "flux_meta"'
+	run 0 "$FLUX" status "$URI" && has "$WORK/out" "0 of 3 applied" &&
+	run 0 "$FLUX" validate "$URI" &&
+	eq "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'flux_meta'")" 0 &&
+	eq "$(sql "SELECT count(*) FROM pg_tables WHERE tablename LIKE '%flux%'")" 0
+}
+ok "status and validate create nothing: no schema, no record table" t_status_creates_nothing
 
 t_bad_options() {
 	newdb; project 'migrations_lock_id = "abc"'
@@ -247,7 +263,7 @@ t_killed_no_transaction() {
 	# flux dies without a word, then its orphaned session goes too.
 	kill -9 $fpid; wait $fpid 2>/dev/null
 	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'flux'" >/dev/null
-	run 1 "$FLUX" status "$URI" --lock-timeout 10 &&
+	run 1 "$FLUX" status "$URI" &&
 	grep -q '^002_fn  *Incomplete' "$WORK/out" && has "$WORK/out" "1 of 3 statements ran" || return 1
 	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('k1') IS NOT NULL, to_regclass('k2') IS NULL")" "t|t"
 }

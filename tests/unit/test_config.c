@@ -498,7 +498,7 @@ START_TEST(log_levels_as_python)
 		 "log_level = 10\n"));
 	char seen[512] = "";
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = path;
 	o.uri = "sqlite:unused.db";
 	o.log = collect;

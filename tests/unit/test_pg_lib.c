@@ -144,7 +144,7 @@ static int open_project(double lock_timeout, struct logged *log, flux_project **
 	char cfg[4200];
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = uri;
 	o.backend_path = BUILD_BACKENDS;

@@ -35,7 +35,7 @@ static void project(void)
 static int open_p(int read_only, double lock_timeout, flux_project **p, flux_error *err)
 {
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = uri;
 	o.backend_path = BUILD_BACKENDS;

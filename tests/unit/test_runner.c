@@ -42,7 +42,7 @@ static flux_project *open_p(const char *uri_fmt, ...)
 	vsnprintf(uri, sizeof(uri), uri_fmt, ap);
 	va_end(ap);
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = uri;
 	o.backend_path = TEST_BACKEND_PATH;
@@ -77,7 +77,7 @@ static void open_test(struct opened *r, const char *fixture, double lock_timeout
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
 	snprintf(uri, sizeof(uri), "test:%s/records.txt", proj);
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = uri;
 	o.backend_path = fixture ? tu_fixture(fixture) : BUILD_BACKENDS;
@@ -328,7 +328,7 @@ START_TEST(open_errors)
 	char cfg[4200];
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = "sqlite:x.db";
 	o.backend_path = TEST_BACKEND_PATH;
@@ -681,7 +681,7 @@ START_TEST(uri_shown_redacted_by_the_backend)
 	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
 	snprintf(uri, sizeof(uri), "test:%s/records.txt?password=hunter2", proj);
 	flux_open_options o;
-	flux_open_options_init(&o);
+	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = uri;
 	o.backend_path = BUILD_BACKENDS;

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <wctype.h>
 
-#include "cli.h"
+#include "slug.h"
 
 /* Python's str.isspace() for the code points str.split() splits on. */
 static int py_space(uint32_t c)
@@ -85,7 +85,7 @@ static uint32_t lower(locale_t loc, uint32_t c)
 	return loc ? (uint32_t)towlower_l((wint_t)c, loc) : c;
 }
 
-char *cli_slug(const char *desc)
+char *flux_slug(const char *desc)
 {
 	size_t n = strlen(desc);
 	/* U+0130 (2 bytes) grows to 3; nothing else grows. */
