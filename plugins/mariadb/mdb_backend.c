@@ -9,6 +9,7 @@
  * InnoDB whatever the server's default engine, so that transaction is
  * real. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,14 +81,14 @@ static int read_options(const struct flux_host *host, const struct flux_options 
 	if (!rc)
 		rc = host->option_identifier(opts, "migrations_schema", "", 64, &m->schema, err);
 	if (!rc)
-		rc = host->option_string(opts, "migrations_lock_name", "", &m->lock_opt, err);
+		rc = host->option_string(opts, "migrations_lock_name", NULL, &m->lock_opt, err);
 	if (!rc)
-		rc = host->option_string(opts, "option_file", "", &m->option_file, err);
+		rc = host->option_string(opts, "option_file", NULL, &m->option_file, err);
 	if (!rc)
 		rc = host->option_string(opts, "option_group", "flux", &m->option_group, err);
 	if (rc)
 		return rc;
-	if (m->lock_opt[0] && !valid_lock_name(m->lock_opt))
+	if (m->lock_opt && !valid_lock_name(m->lock_opt))
 		return host->option_error(opts, "migrations_lock_name", err, "[backend] "
 					  "migrations_lock_name must be 1 to 64 printable "
 					  "characters");
@@ -95,9 +96,10 @@ static int read_options(const struct flux_host *host, const struct flux_options 
 		return host->option_error(opts, "option_group", err, "[backend] option_group "
 					  "'%s' must match ^[A-Za-z0-9_-]+$ (at most 64)",
 					  m->option_group);
-	if (m->option_file[0] && access(m->option_file, R_OK))
+	if (m->option_file && (!m->option_file[0] || access(m->option_file, R_OK)))
 		return host->option_error(opts, "option_file", err, "[backend] option_file "
-					  "'%s' cannot be read: %m", m->option_file);
+					  "'%s' cannot be read: %s", m->option_file,
+					  m->option_file[0] ? strerror(errno) : "empty name");
 	return FLUX_OK;
 }
 
@@ -176,7 +178,7 @@ static int mdb_connect(void *state, flux_error *err)
 	int rc = record_database(m, &db, err);
 	if (rc)
 		return rc;
-	if (m->lock_opt[0]) {
+	if (m->lock_opt) {
 		free(db);
 		m->lock_name = strdup(m->lock_opt);
 	} else {

@@ -23,7 +23,7 @@ MYSQL *mdb_open(const struct mdb *m, unsigned int timeout, char *why, size_t why
 	 * a file named in option_file is read instead of them.  What the URI
 	 * gives wins over both, and MYSQL_PWD comes last for the password. */
 	mysql_options(c, MYSQL_READ_DEFAULT_GROUP, m->option_group);
-	if (m->option_file[0])
+	if (m->option_file)
 		mysql_options(c, MYSQL_READ_DEFAULT_FILE, m->option_file);
 	mysql_options(c, MYSQL_SET_CHARSET_NAME, m->uri.charset ? m->uri.charset : "utf8mb4");
 	unsigned int t = timeout ? timeout : m->uri.connect_timeout;

@@ -76,7 +76,7 @@ void mdb_describe_lock(void *state, char *lock, size_t lock_size, char *holder,
 {
 	struct mdb *m = state;
 	snprintf(lock, lock_size, "named lock '%s' (%s)", m->lock_name,
-		 m->lock_opt[0] ? "migrations_lock_name" : "migrations_lock_name's default");
+		 m->lock_opt ? "migrations_lock_name" : "migrations_lock_name's default");
 	holder[0] = '\0';
 	char id[32];
 	int is_null;

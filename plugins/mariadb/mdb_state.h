@@ -15,8 +15,8 @@ struct mdb {
 	/* [backend] options; strings owned by the host. */
 	const char *table;       /* migrations_table */
 	const char *schema;      /* migrations_schema, "" for the connection's database */
-	const char *lock_opt;    /* migrations_lock_name, "" for the default */
-	const char *option_file; /* "" for the client's default files */
+	const char *lock_opt;    /* migrations_lock_name, NULL for the default */
+	const char *option_file; /* NULL for the client's default files */
 	const char *option_group;
 	char *table_q;           /* `schema`.`table` or `table` */
 	char *marks_q;           /* the same for <table>_incomplete */
