@@ -563,6 +563,16 @@ static int mdb_describe_sql(void *state, int kind, const struct flux_step *step,
 
 FLUX_BACKEND_MODULE;
 
+#if defined(__GNUC__)
+/* Connector/C allocates process-wide state on first use (character sets,
+ * client plugins) and frees it only in mysql_library_end(): done when the
+ * module is unloaded (or at exit), when no connection of it is left. */
+__attribute__((destructor)) static void mdb_unload(void)
+{
+	mysql_library_end();
+}
+#endif
+
 #define MDB_OPERATIONS \
 	.capabilities = 0, /* DDL is not transactional: no FLUX_CAP_TRANSACTIONAL_DDL */ \
 	.create = mdb_create, .destroy = mdb_destroy, .connect = mdb_connect, \
