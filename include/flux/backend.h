@@ -27,7 +27,7 @@
  *     cooldb_flux_backend(const struct flux_host *host,
  *                         const struct flux_backend **out, flux_error *err)
  *     {
- *         if (!FLUX_HOST_HAS(host, option_identifier))
+ *         if (!FLUX_HOST_HAS(host, some_field_of_a_later_minor))
  *             return host->error_set(err, FLUX_ERR_UNSUPPORTED, "...");
  *         *out = &cooldb;
  *         return FLUX_OK;
@@ -61,8 +61,11 @@
  *   reads a field only when size says the module has it; it refuses a struct
  *   smaller than FLUX_BACKEND_MIN_SIZE.
  * - Both structs below only ever grow at the end, in minor versions.
- *   Removing or reordering a field is a major bump.  A backend that wants a
- *   host service added in a later minor checks FLUX_HOST_HAS() first.
+ *   Removing or reordering a field is a major bump.  Every field of 2.0 is
+ *   present in every 2.x host; a backend that wants a host service added in
+ *   a later minor checks FLUX_HOST_HAS() first.  A module built for a newer
+ *   minor than the host is accepted: the host reads only the fields its
+ *   own struct flux_backend has.
  * - The operations up to and including split are required; the host
  *   refuses a module with one of them NULL.  The ones after split are
  *   optional (NULL: the host does without, as each one says).
@@ -90,7 +93,14 @@
  *        every migration when the backend lacks FLUX_CAP_TRANSACTIONAL_DDL):
  *        split, mark_save (committed at once), then per statement execute +
  *        mark_save, then begin, register/unregister, mark_delete, commit.
- *   then unlock, disconnect.
+ *   then unlock, disconnect.  On error paths the host may go straight to
+ *   disconnect(), which must release the lock.
+ * - A backend tracks begin/commit/rollback itself when it needs to know
+ *   whether execute() runs inside the host's transaction; the host never
+ *   calls commit() or rollback() without begin(), nor begin() twice.
+ * - The host never registers an id that is recorded or unregisters one
+ *   that is not (it holds the lock and has just read the records); if it
+ *   happens anyway, fail (a primary key does).
  * - cancel() may run from another thread at any time between connect() and
  *   disconnect(); every other operation runs on one thread, one at a time.
  *
@@ -106,7 +116,9 @@
  *   FLUX_ERR_CONFIG       create(): a [backend] option refused; use
  *                         host->option_error() so flux.toml's line is named.
  *   FLUX_ERR_BACKEND      the database refused something: a failed
- *                         connect(), a failed statement, a missing privilege.
+ *                         connect(), a failed statement, a missing privilege,
+ *                         storage it cannot read or write (also for file
+ *                         I/O: FLUX_ERR_IO is the host's own).
  *   FLUX_ERR_CONNECTION   a connection that was up is gone (so nothing more
  *                         can be asked of it; the host stops at once).
  *   FLUX_ERR_NOMEM        out of memory.
@@ -124,7 +136,17 @@
  * A callback the host passes (flux_applied_fn, flux_mark_fn,
  * flux_statement_fn, flux_text_fn) returns 0 to go on.  Any other value is
  * a flux_status: the backend stops at once and returns that value
- * unchanged; it need not fill err (the host did, or knows why). */
+ * unchanged; it need not fill err (the host did, or knows why).  Strings
+ * passed to a callback are valid only until it returns.
+ *
+ * 7. TEXT
+ *
+ * Every string crossing the ABI is NUL-terminated, never NULL (use "" for
+ * nothing) and may hold any byte but NUL (newlines and tabs included; ids
+ * are UTF-8).  Stored text (ids, hashes, progress, resume) has no length
+ * limit the host knows of: store it in a TEXT-like column.  Timestamps
+ * (applied_at, started_at) are the database's own text form of its
+ * current timestamp; the host prints them and never parses them. */
 #ifndef FLUX_BACKEND_H
 #define FLUX_BACKEND_H
 
@@ -228,7 +250,8 @@ struct flux_host {
 					   (MariaDB, MySQL, Oracle) the host
 					   runs every migration statement by
 					   statement with marks, and never
-					   claims a rollback of them. */
+					   tells the user that a failed
+					   migration was rolled back. */
 
 /* What a step does to the record table besides running its SQL. */
 enum flux_record_action {
@@ -266,16 +289,21 @@ struct flux_mark {
 				       may be long (one hash per statement) */
 };
 
-/* list_applied(): one call per row of the record table, in id order. */
+/* list_applied(): one call per row of the record table, in byte order of
+ * id (strcmp; in SQL, ORDER BY id COLLATE "C" where collations differ). */
 typedef int (*flux_applied_fn)(void *ctx, const char *id, const char *hash,
 			       const char *applied_at);
-/* list_marks(): one call per mark, in id order. */
+/* list_marks(): one call per mark, in byte order of id. */
 typedef int (*flux_mark_fn)(void *ctx, const struct flux_mark *mark);
 /* split(): one call per statement, in order.  The statement is
  * sql[offset, offset + len): what execute() must be given to run it alone
- * (no delimiter, no DELIMITER line). */
+ * (no delimiter, no DELIMITER line), from its first byte that is neither
+ * blank nor comment to its last such byte.  The host hashes exactly this
+ * piece to resume a migration that stopped half-way, so the bounds must
+ * stay the same across versions of a backend. */
 typedef int (*flux_statement_fn)(void *ctx, size_t offset, size_t len);
-/* describe_sql(): one call per piece of SQL text. */
+/* describe_sql(): one call per piece of SQL text (a complete statement
+ * with its terminator, or a comment line). */
 typedef int (*flux_text_fn)(void *ctx, const char *text, size_t len);
 
 /* What describe_sql() writes. */
@@ -305,8 +333,10 @@ struct flux_backend {
 		      const char *uri, void **state, flux_error *err);
 	/* Free everything create() and the other operations allocated. */
 	void (*destroy)(void *state);
-	/* Connect.  Creates nothing in the database: a missing database file
-	 * or record table is for is_initialized() to report. */
+	/* Connect.  Creates nothing in the database: a missing record table
+	 * (or a database file the backend creates on demand, like SQLite's) is
+	 * for is_initialized() to report.  A database the backend would not
+	 * create (a server's database) fails with FLUX_ERR_BACKEND. */
 	int (*connect)(void *state, flux_error *err);
 	int (*disconnect)(void *state, flux_error *err);
 
@@ -320,7 +350,8 @@ struct flux_backend {
 	 * (migrations_lock_id)") and who holds it now ("pid 4242,
 	 * application_name 'flux', started ...", or "" when the database
 	 * cannot tell).  Both are NUL-terminated, cut to their size.  May
-	 * query the database; called only while try_lock() fails. */
+	 * query the database; called only after try_lock() returned FLUX_OK
+	 * with *acquired = 0. */
 	void (*describe_lock)(void *state, char *lock, size_t lock_size, char *holder,
 			      size_t holder_size);
 
@@ -370,7 +401,9 @@ struct flux_backend {
 	/* begin + execute + record + commit as one atomic unit, in as few
 	 * round trips as the database allows; on failure nothing of it may
 	 * remain and no transaction is left open.  err->position is relative
-	 * to step->sql.  NULL: the host composes the required operations. */
+	 * to step->sql.  Used only when the backend declares
+	 * FLUX_CAP_TRANSACTIONAL_DDL.  NULL: the host composes the required
+	 * operations. */
 	int (*run_step)(void *state, const struct flux_step *step, flux_error *err);
 
 	/* Make the statement this connection runs now fail soon (its
@@ -384,7 +417,8 @@ struct flux_backend {
 
 	/* Copy uri to out (size bytes, NUL-terminated) with every password
 	 * and secret replaced by "****", by the backend's own URI syntax.
-	 * Returns the length written.  Needs no state: the host calls it to
+	 * Returns strlen(out); size is at least 1.  Needs no state: the host
+	 * calls it to
 	 * print which database it connected to.  NULL: the host shows only
 	 * the URI's scheme. */
 	size_t (*redact_uri)(const char *uri, char *out, size_t size);
@@ -392,8 +426,12 @@ struct flux_backend {
 	/* Hand fn the exact SQL text the named operation sends (values
 	 * quoted in, as the database's own client would accept it), for
 	 * `flux apply --dry-run`; step and mark as that operation would get
-	 * them (either may be NULL when the kind does not use it).  NULL:
-	 * dry runs are refused with FLUX_ERR_UNSUPPORTED. */
+	 * them (either may be NULL when the kind does not use it).  Needs no
+	 * connection.  An operation that sends no SQL calls fn with an SQL
+	 * comment saying what it does instead (or not at all); a kind the
+	 * backend does not know, or RUN_STEP without run_step, returns
+	 * FLUX_ERR_UNSUPPORTED.  NULL: dry runs are refused with
+	 * FLUX_ERR_UNSUPPORTED. */
 	int (*describe_sql)(void *state, int kind, const struct flux_step *step,
 			    const struct flux_mark *mark, flux_text_fn fn, void *ctx,
 			    flux_error *err);
@@ -417,8 +455,11 @@ struct flux_backend {
  * return a status (FLUX_ERR_UNSUPPORTED, FLUX_ERR_NOMEM) with err saying
  * why this module cannot serve; the host shows it with the manifest's
  * file and line. */
-typedef int (*flux_backend_register_fn)(const struct flux_host *host,
-					const struct flux_backend **out, flux_error *err);
+typedef int flux_backend_register(const struct flux_host *host,
+				  const struct flux_backend **out, flux_error *err);
+typedef flux_backend_register *flux_backend_register_fn;
+/* Declaring the function with the typedef lets the compiler check it:
+ *     FLUX_BACKEND_EXPORT flux_backend_register cooldb_flux_backend; */
 
 #ifdef __cplusplus
 }

@@ -67,6 +67,12 @@ int flux_options_bool(const struct flux_options *opts, const char *key,
  * with err's file and line set to where key is. */
 int flux_options_error(const struct flux_options *opts, const char *key, flux_error *err,
 		       const char *fmt, ...) FLUX_PRINTF(4, 5);
+/* A string naming a database object: it must match ^[A-Za-z0-9_]+$ and be
+ * at most max_len bytes, else FLUX_ERR_CONFIG as flux_options_error()
+ * says it.  A missing key yields def, unchecked. */
+int flux_options_identifier(const struct flux_options *opts, const char *key,
+			    const char *def, size_t max_len, const char **out,
+			    flux_error *err);
 size_t flux_options_count(const struct flux_options *opts);
 const char *flux_options_key(const struct flux_options *opts, size_t i);
 /* Line of key i in flux.toml, and whether any accessor has read it. */
@@ -155,7 +161,11 @@ flux_migration_kind flux_migration_kind_of(const flux_migration *m);
 flux_stage flux_migration_stage(const flux_migration *m);
 const char *flux_migration_up(const flux_migration *m, size_t *len);
 const char *flux_migration_hash(const flux_migration *m);
-/* FLUX_APPLY_* flags from directives (`-- flux: no-transaction`). */
+/* Flags from directives on a migration's first line. */
+#define FLUX_MIGRATION_NO_TRANSACTION 0x1u /* `-- flux: no-transaction`: run
+					      statement by statement, outside
+					      a transaction */
+/* FLUX_MIGRATION_* flags of the migration's up SQL. */
 unsigned int flux_migration_flags(const flux_migration *m);
 /* Whether an undo exists (for scripts: assumed, asked on use). */
 int flux_migration_has_undo(const flux_migration *m);
@@ -171,6 +181,8 @@ void flux_md5_hex(const void *data, size_t len, char out[33]);
 /* ---- projects: open, inspect, plan, execute -------------------------- */
 
 typedef void (*flux_log_fn)(void *ctx, int level, const char *message);
+
+typedef struct flux_project flux_project;
 
 typedef struct flux_open_options {
 	const char *config_path;   /* default "flux.toml" */
@@ -192,28 +204,37 @@ typedef struct flux_open_options {
 	 * and the open (or the undo) fails naming the file; <= 0: no limit
 	 * (default). */
 	double helper_timeout;
-	/* When set, *opening is the project from the start of
-	 * flux_project_open() until it returns (then NULL), so that a signal
-	 * handler can flux_project_cancel() it: that kills the running
-	 * helper and fails the open.  NULL: not published. */
-	struct flux_project *volatile *opening;
+	/* When set, called with the project as soon as it exists and with
+	 * NULL before flux_project_open() returns (a project that failed to
+	 * open is freed after that call), so that another thread may
+	 * flux_project_cancel() it meanwhile: that kills the running helper,
+	 * ends a wait for the lock, and fails the open with
+	 * FLUX_ERR_CANCELLED.  The caller makes these calls and its cancel
+	 * exclusive (one mutex around both).  NULL: not published. */
+	void (*opening)(void *ctx, flux_project *p);
+	void *opening_ctx;
 } flux_open_options;
 
 void flux_open_options_init(flux_open_options *o);
 
-typedef struct flux_project flux_project;
-
 /* Read the config and migrations, load the backend, connect, take the
  * lock, create the record table when missing, read the applied records
- * (with read_only set: only connect and read). */
+ * (with read_only set: only connect and read).  Waiting for the lock
+ * held by another flux: a warning naming the holder after a second,
+ * FLUX_ERR_LOCK_TIMEOUT after lock_timeout, FLUX_ERR_CANCELLED when
+ * flux_project_cancel() ends the wait (see opening). */
 int flux_project_open(const flux_open_options *o, flux_project **out,
 		      flux_error *err);
 /* Release the lock and disconnect; safe on NULL. */
 void flux_project_close(flux_project *p);
 
 const flux_migrations *flux_project_migrations(const flux_project *p);
-const flux_config *flux_project_config(const flux_project *p);
 const struct flux_backend *flux_project_backend(const flux_project *p);
+/* The database URI, safe to print: the backend's redaction (every password
+ * and secret as "****") when it has one, else only the URI's scheme
+ * ("postgresql://…", "sqlite:…").  Writes at most size bytes, NUL
+ * included; returns the length of the text. */
+size_t flux_project_redact_uri(const flux_project *p, char *out, size_t size);
 
 typedef struct flux_record {
 	const char *id;
@@ -234,15 +255,18 @@ int flux_project_validate(flux_project *p, flux_error *err);
 
 typedef enum flux_plan_kind { FLUX_PLAN_APPLY = 0, FLUX_PLAN_ROLLBACK = 1 } flux_plan_kind;
 
-/* A no-transaction migration (or undo) that started and did not finish:
- * its statements ran outside a transaction and it stopped half-way (a
- * failed statement, a lost connection, a killed process).  Only backends
- * with the ABI 1.1 mark operations report these. */
+/* A migration (or undo) run statement by statement that started and did
+ * not finish: a `-- flux: no-transaction` one, or any one on a database
+ * without transactional DDL.  Its statements ran outside a transaction
+ * and it stopped half-way (a failed statement, a lost connection, a
+ * killed process); the statements that completed stay in effect. */
 typedef struct flux_incomplete {
 	const char *id;
 	flux_plan_kind direction;   /* what was running: apply or rollback */
 	const char *started_at;
-	const char *progress;       /* the backend's account of how far it got */
+	const char *progress;       /* how far it got: "1 of 3 statements ran",
+				       "statement 2 of 3 failed ...: MESSAGE; 1
+				       of 3 ran before it" */
 } flux_incomplete;
 
 /* As last read, sorted by id. */
@@ -252,7 +276,8 @@ const flux_incomplete *flux_project_incomplete_find(const flux_project *p,
 						    const char *id);
 /* FLUX_ERR_INCOMPLETE naming the first unfinished migration, or FLUX_OK.
  * Apply and rollback do not refuse to run because of one: running the
- * same direction again re-runs it from its first statement. */
+ * same direction again resumes it after its completed statements (see
+ * flux_plan_set_restart()). */
 int flux_project_check_incomplete(const flux_project *p, flux_error *err);
 typedef struct flux_plan flux_plan;
 
@@ -274,6 +299,21 @@ size_t flux_plan_count(const flux_plan *plan);
 const flux_migration *flux_plan_get(const flux_plan *plan, size_t i);
 int flux_plan_runs_repeatable(const flux_plan *plan);
 
+/* A migration of the plan that stopped half-way in the same direction
+ * (see flux_incomplete) is resumed by default: its statements that
+ * completed are skipped, provided each is byte-for-byte what ran then
+ * (the usual fix edits only the statement that failed).  With restart
+ * set, it runs from its first statement instead (its mark is deleted
+ * first), for when those statements have changed and are safe to
+ * repeat. */
+void flux_plan_set_restart(flux_plan *plan, int restart);
+/* FLUX_OK when flux_plan_execute() can run every migration of the plan
+ * that stopped half-way (resume or restart, as set), else
+ * FLUX_ERR_INCOMPLETE naming the migration, the completed statement that
+ * changed (its file and line) and both ways on.  Execute checks this
+ * before it runs anything; call it to refuse before asking the user. */
+int flux_plan_check(flux_project *p, const flux_plan *plan, flux_error *err);
+
 typedef enum flux_event_type {
 	FLUX_EVENT_START = 0,
 	FLUX_EVENT_DONE = 1,
@@ -285,25 +325,40 @@ typedef struct flux_event {
 	flux_plan_kind direction;
 	const flux_migration *migration;
 	double seconds;             /* for DONE and FAILED */
+	/* For DONE and FAILED: the step ran statement by statement outside a
+	 * transaction (so a failure rolled nothing back), and how many of its
+	 * statements completed, of how many (a resumed one counts those of
+	 * the earlier run). */
+	int by_statement;
+	size_t statements_done;
+	size_t statements_total;
 } flux_event;
 
 typedef void (*flux_progress_fn)(void *ctx, const flux_event *ev);
 
 /* Run the plan: pre-apply, each migration with its record in one
- * transaction, post-apply (also after a failed migration).  The first
- * failure stops the main batch and is returned; migrations done before
- * it stay done.  The records are re-read afterwards. */
+ * transaction, post-apply (also after a failed migration).  A
+ * `-- flux: no-transaction` migration, and every migration when the
+ * backend lacks FLUX_CAP_TRANSACTIONAL_DDL, runs statement by statement
+ * under a mark that says how far it got; its record follows in a
+ * transaction of its own.  The first failure stops the main batch and is
+ * returned; migrations done before it stay done.  The records are re-read
+ * afterwards. */
 int flux_plan_execute(flux_project *p, const flux_plan *plan,
 		      flux_progress_fn progress, void *ctx, flux_error *err);
 
-/* Stop a running flux_plan_execute() from a signal handler or another
- * thread: the backend is asked to cancel what runs now (that migration
- * fails and rolls back; see backend.h), nothing more starts (post-apply
+/* Stop a running flux_plan_execute() from another thread: the backend is
+ * asked to cancel what runs now (a migration in a transaction fails and
+ * rolls back; one run statement by statement stops after the statements
+ * that completed, and its mark says so), nothing more starts (post-apply
  * included), and execute returns FLUX_ERR_CANCELLED naming the migration.
  * A running helper (.py evaluation, generator) is killed with its process
  * group, during execute or during flux_project_open() (see
- * flux_open_options.opening), and no new one starts.
- * Async-signal-safe.  A later execute on the same project is refused. */
+ * flux_open_options.opening), and no new one starts; a wait for the lock
+ * ends at once.  Call it from any thread but never from a signal handler:
+ * it may block while the backend cancels (a second connection, say); a
+ * signal handler should wake a thread that calls it.  A later execute on
+ * the same project is refused. */
 void flux_project_cancel(flux_project *p);
 
 /* ---- errors ----------------------------------------------------------- */
@@ -311,7 +366,9 @@ void flux_project_cancel(flux_project *p);
 void flux_error_clear(flux_error *err);
 int flux_error_set(flux_error *err, flux_status code, const char *fmt, ...)
 	FLUX_PRINTF(3, 4);
-/* Copy a connection string with any password replaced by "****". */
+/* TRANSITIONAL, to be removed with its last caller (src/cli/cmd_status.c,
+ * which moves to flux_project_redact_uri()): only the URI's scheme, as
+ * flux_project_redact_uri() shows a URI without the backend's help. */
 void flux_uri_redact(const char *uri, char *out, size_t outsz);
 
 #ifdef __cplusplus

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* A statement splitter for no-transaction migrations.  libpq runs a
- * multi-statement string as one implicit transaction, which is exactly
- * what CREATE INDEX CONCURRENTLY and VACUUM refuse, so such migrations go
- * to the server one statement at a time. */
+/* The backend's split operation: PostgreSQL's statement boundaries, for
+ * the host's statement-by-statement runs.  libpq runs a multi-statement
+ * string as one implicit transaction, which is exactly what CREATE INDEX
+ * CONCURRENTLY and VACUUM refuse, so such migrations go to the server one
+ * statement at a time.  Needs neither libpq nor a connection. */
 #include <ctype.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -65,37 +65,20 @@ static void on_word(struct routine *r, const char *w, size_t n)
 		r->depth--;
 }
 
-size_t pg_split(const char *sql, size_t len, struct pg_stmt **out)
+int pg_split(const char *sql, size_t len, flux_statement_fn fn, void *ctx)
 {
-	size_t cap = 8, n = 0;
-	struct pg_stmt *v = malloc(cap * sizeof(*v));
-	if (!v)
-		return (size_t)-1;
-	const char *p = sql, *end = sql + len, *start = sql;
+	const char *p = sql, *end = sql + len;
 	int content = 0; /* the statement has more than blanks and comments */
 	const char *first = sql; /* its first such character */
 	struct routine r = {{0}, 0, 0, 0};
 	while (p <= end) {
 		if (p == end || (*p == ';' && r.depth == 0)) {
-			if (content) {
-				if (n == cap) {
-					cap *= 2;
-					struct pg_stmt *nv = realloc(v, cap * sizeof(*v));
-					if (!nv) {
-						free(v);
-						return (size_t)-1;
-					}
-					v = nv;
-				}
-				/* Start past leading blanks and comments, so error
-				 * positions land inside the statement sent. */
-				start = first;
-				v[n].offset = (size_t)(start - sql);
-				v[n].len = (size_t)(p - start);
-				n++;
-			}
+			/* From past leading blanks and comments, so error
+			 * positions land inside the statement sent. */
+			int rc = content ? fn(ctx, (size_t)(first - sql), (size_t)(p - first)) : 0;
+			if (rc)
+				return rc;
 			p++;
-			start = p;
 			content = 0;
 			memset(&r, 0, sizeof(r));
 			continue;
@@ -173,6 +156,5 @@ size_t pg_split(const char *sql, size_t len, struct pg_stmt **out)
 		}
 		p++;
 	}
-	*out = v;
-	return n;
+	return 0;
 }

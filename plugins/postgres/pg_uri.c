@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Connection strings the Python tool's users already have. */
+/* Connection strings: the forms the Python tool's users already have,
+ * where their passwords are, and hiding them. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,171 @@ char *pg_uri_normalize(const char *uri)
 	return NULL;
 }
 
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static int blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static const char *find(const char *s, size_t n, const char *needle)
+{
+	size_t l = strlen(needle);
+	for (size_t i = 0; i + l <= n; i++)
+		if (!memcmp(s + i, needle, l))
+			return s + i;
+	return NULL;
+}
+
+/* A walk over a connection string that hands found() each value of a
+ * secret keyword, where it stands: percent-encoded (URL) or quoted and
+ * escaped (key = value). */
+enum form { URL_VALUE, CONNINFO_VALUE };
+
+struct walk {
+	const char *const *keys; /* the secret keywords, NULL-terminated */
+	int (*found)(void *ctx, const char *v, size_t len, enum form form);
+	void *ctx;
+};
+
+/* Whether [key, key + len), percent-decoded when url, is a secret keyword. */
+static int secret_key(const struct walk *w, const char *key, size_t len, int url)
+{
+	char dec[64];
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (n == sizeof(dec))
+			return 0;
+		if (url && key[i] == '%' && i + 2 < len && hexval(key[i + 1]) >= 0 &&
+		    hexval(key[i + 2]) >= 0) {
+			dec[n++] = (char)(hexval(key[i + 1]) * 16 + hexval(key[i + 2]));
+			i += 2;
+		} else {
+			dec[n++] = key[i];
+		}
+	}
+	for (const char *const *k = w->keys; *k; k++)
+		if (strlen(*k) == n && !memcmp(*k, dec, n))
+			return 1;
+	return 0;
+}
+
+static int walk_any(struct walk *w, const char *s, size_t n, int depth);
+
+/* scheme://user:PASSWORD@host/db?password=...  The user part runs to the
+ * last '@' of the whole string, not of the authority: a password with an
+ * unencoded '/', '?' or '#' is still a password, and hiding too much of a
+ * malformed URI is better than showing a secret. */
+static int walk_url(struct walk *w, const char *s, size_t n, const char *auth)
+{
+	const char *end = s + n, *at = NULL;
+	for (const char *p = auth; p < end; p++)
+		if (*p == '@')
+			at = p;
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	int rc = colon ? w->found(w->ctx, colon + 1, (size_t)(at - colon - 1), URL_VALUE) : 0;
+	const char *from = at ? at : auth;
+	const char *q = memchr(from, '?', (size_t)(end - from));
+	while (q && q < end && !rc) {
+		const char *k = q + 1, *eq;
+		for (q = k; q < end && *q != '&'; q++)
+			;
+		if ((eq = memchr(k, '=', (size_t)(q - k))) && secret_key(w, k, (size_t)(eq - k), 1))
+			rc = w->found(w->ctx, eq + 1, (size_t)(q - eq - 1), URL_VALUE);
+	}
+	return rc;
+}
+
+/* libpq's key = value form: blanks (any isspace) separate pairs, a value
+ * is '...' with backslash escapes or runs to a blank, where a backslash
+ * also escapes the next character.  A value may itself be a URI (dbname). */
+static int walk_conninfo(struct walk *w, const char *s, size_t n, int depth)
+{
+	const char *p = s, *end = s + n;
+	int rc = 0;
+	while (p < end && !rc) {
+		while (p < end && blank(*p))
+			p++;
+		const char *key = p;
+		while (p < end && *p != '=' && !blank(*p))
+			p++;
+		size_t kl = (size_t)(p - key);
+		while (p < end && blank(*p))
+			p++;
+		if (p == end || *p != '=')
+			continue;
+		for (p++; p < end && blank(*p); p++)
+			;
+		const char *v = p;
+		int quoted = p < end && *p == '\'';
+		for (p += quoted; p < end && (quoted ? *p != '\'' : !blank(*p)); p++)
+			if (*p == '\\' && p + 1 < end)
+				p++;
+		p += quoted && p < end;
+		if (secret_key(w, key, kl, 0))
+			rc = w->found(w->ctx, v, (size_t)(p - v), CONNINFO_VALUE);
+		else if (depth < 2 && find(v, (size_t)(p - v), "://"))
+			rc = walk_any(w, v, (size_t)(p - v), depth + 1);
+	}
+	return rc;
+}
+
+static int walk_any(struct walk *w, const char *s, size_t n, int depth)
+{
+	const char *scheme = find(s, n, "://");
+	/* A scheme has no '=' or blank: "dbname=x://" is key = value. */
+	for (const char *p = s; scheme && p < scheme; p++)
+		if (*p == '=' || blank(*p))
+			scheme = NULL;
+	return scheme ? walk_url(w, s, n, scheme + 3) : walk_conninfo(w, s, n, depth);
+}
+
+static int walk(const char *uri, const char *const *keys,
+		int (*found)(void *, const char *, size_t, enum form), void *ctx)
+{
+	struct walk w = {keys, found, ctx};
+	return walk_any(&w, uri, strlen(uri), 0);
+}
+
+struct redaction {
+	const char *done; /* how far uri was copied */
+	char *out;
+	size_t size, o;
+};
+
+static void put(struct redaction *r, const char *p, size_t n)
+{
+	n = n < r->size - 1 - r->o ? n : r->size - 1 - r->o;
+	memcpy(r->out + r->o, p, n);
+	r->o += n;
+}
+
+static int mask(void *ctx, const char *v, size_t len, enum form form)
+{
+	struct redaction *r = ctx;
+	(void)form;
+	put(r, r->done, (size_t)(v - r->done));
+	put(r, "****", 4);
+	r->done = v + len;
+	return 0;
+}
+
+size_t pg_redact(const char *uri, const char *const *keys, char *out, size_t size)
+{
+	if (!size)
+		return 0;
+	struct redaction r = {uri, out, size, 0};
+	walk(uri, keys, mask, &r);
+	put(&r, r.done, strlen(r.done));
+	out[r.o] = '\0';
+	return r.o;
+}
+
 static int add_secret(struct pg_secrets *s, const char *v, size_t len)
 {
 	if (!len)
@@ -48,130 +214,30 @@ static int add_secret(struct pg_secrets *s, const char *v, size_t len)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* [v, v + len) as itself and percent-decoded, as libpq decodes it. */
-static int add_encoded(struct pg_secrets *s, const char *v, size_t len)
+/* A secret as written, and as libpq reads it: percent-decoded, or
+ * unquoted and unescaped. */
+static int add_found(void *ctx, const char *v, size_t len, enum form form)
 {
 	char *dec = malloc(len + 1);
 	if (!dec)
 		return -1;
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (v[i] == '%' && i + 2 < len && hexval(v[i + 1]) >= 0 && hexval(v[i + 2]) >= 0) {
+		if (form == URL_VALUE && v[i] == '%' && i + 2 < len && hexval(v[i + 1]) >= 0 &&
+		    hexval(v[i + 2]) >= 0) {
 			dec[n++] = (char)(hexval(v[i + 1]) * 16 + hexval(v[i + 2]));
 			i += 2;
+		} else if (form == CONNINFO_VALUE && v[i] == '\'' && (i == 0 || i == len - 1)) {
+			continue;
 		} else {
+			if (form == CONNINFO_VALUE && v[i] == '\\' && i + 1 < len)
+				i++;
 			dec[n++] = v[i];
 		}
 	}
-	int rc = add_secret(s, v, len) < 0 || add_secret(s, dec, n) < 0 ? -1 : 0;
+	int rc = add_secret(ctx, v, len) < 0 || add_secret(ctx, dec, n) < 0 ? -1 : 0;
 	free(dec);
 	return rc;
-}
-
-static int secret_key(const char *key, size_t len)
-{
-	return (len == 8 && !memcmp(key, "password", 8)) ||
-	       (len == 11 && !memcmp(key, "sslpassword", 11));
-}
-
-static int blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static int find_in(struct pg_secrets *s, const char *uri, int depth);
-
-/* user:PASSWORD@ up to the last '@' anywhere (an unencoded '/', '?' or
- * '#' in a password must not cut it short), and ?password= values with
- * percent-encoded keys decoded. */
-static int find_in_url(struct pg_secrets *s, const char *auth)
-{
-	const char *at = strrchr(auth, '@');
-	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	if (colon && add_encoded(s, colon + 1, (size_t)(at - colon - 1)) < 0)
-		return -1;
-	const char *p = strchr(at ? at : auth, '?');
-	while (p && *p) {
-		p++;
-		size_t l = strcspn(p, "&");
-		const char *eq = memchr(p, '=', l);
-		if (eq) {
-			char key[16];
-			size_t n = 0;
-			for (const char *k = p; k < eq && n < sizeof(key); k++) {
-				if (*k == '%' && eq - k > 2 && hexval(k[1]) >= 0 && hexval(k[2]) >= 0) {
-					key[n++] = (char)(hexval(k[1]) * 16 + hexval(k[2]));
-					k += 2;
-				} else {
-					key[n++] = *k;
-				}
-			}
-			if (secret_key(key, n) &&
-			    add_encoded(s, eq + 1, (size_t)(p + l - eq - 1)) < 0)
-				return -1;
-		}
-		p += l;
-	}
-	return 0;
-}
-
-/* key = value pairs: '...' with backslash escapes, or up to a blank with
- * backslash escapes; a value that is itself a URI is searched too. */
-static int find_in_conninfo(struct pg_secrets *s, const char *p, int depth)
-{
-	char *val = malloc(strlen(p) + 1);
-	if (!val)
-		return -1;
-	int rc = 0;
-	while (*p && !rc) {
-		while (blank(*p))
-			p++;
-		const char *key = p;
-		while (*p && *p != '=' && !blank(*p))
-			p++;
-		size_t kl = (size_t)(p - key);
-		while (blank(*p))
-			p++;
-		if (*p != '=')
-			continue;
-		p++;
-		while (blank(*p))
-			p++;
-		const char *raw = p;
-		int quoted = *p == '\'';
-		size_t n = 0;
-		if (quoted)
-			p++;
-		while (*p && (quoted ? *p != '\'' : !blank(*p))) {
-			if (*p == '\\' && p[1])
-				p++;
-			val[n++] = *p++;
-		}
-		if (quoted && *p)
-			p++;
-		val[n] = '\0';
-		if (secret_key(key, kl))
-			rc = add_secret(s, val, n) < 0 || add_secret(s, raw, (size_t)(p - raw)) < 0;
-		else if (depth < 2 && strstr(val, "://"))
-			rc = find_in(s, val, depth + 1);
-	}
-	free(val);
-	return rc ? -1 : 0;
-}
-
-static int find_in(struct pg_secrets *s, const char *uri, int depth)
-{
-	const char *scheme = strstr(uri, "://");
-	if (scheme && strcspn(uri, "= \t\n\r\f\v") >= (size_t)(scheme - uri))
-		return find_in_url(s, scheme + 3);
-	return find_in_conninfo(s, uri, depth);
 }
 
 int pg_secrets_add(struct pg_secrets *s, const char *secret)
@@ -179,9 +245,9 @@ int pg_secrets_add(struct pg_secrets *s, const char *secret)
 	return add_secret(s, secret, strlen(secret));
 }
 
-int pg_secrets_find(struct pg_secrets *s, const char *uri)
+int pg_secrets_find(struct pg_secrets *s, const char *uri, const char *const *keys)
 {
-	return find_in(s, uri, 0);
+	return walk(uri, keys, add_found, s);
 }
 
 void pg_secrets_free(struct pg_secrets *s)

@@ -2,83 +2,50 @@
 /* The SQLite backend: flux's embedded default, no server needed.
  *
  * URIs: sqlite:PATH (relative or absolute), sqlite:///ABSOLUTE/PATH and
- * sqlite:file:PATH?PARAMS (SQLite's URI filenames; see sqlite_open.c).
+ * sqlite:file:PATH?PARAMS (SQLite's URI filenames; see sqlite_open.c,
+ * which also holds the lock).
  *
- * The run-long migration lock is an flock(2) on the database file itself,
- * taken on a descriptor of our own.  flock locks are independent of the
- * POSIX record locks SQLite uses, so it never blocks ordinary readers and
- * writers of the database, only other flux processes; the kernel drops it
- * when a process dies.  Our descriptor is closed after SQLite's, because
- * closing any descriptor of a file drops the process's POSIX locks on it.
- *
- * No-transaction migrations keep a mark in <table>_incomplete from before
- * their first statement until their record is written (see backend.h). */
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
+ * Every text an operation sends is built by sq_texts(), values quoted in
+ * with %Q, so `flux apply --dry-run` (describe_sql) shows exactly what
+ * runs.  Marks live in <table>_incomplete, created by the first
+ * mark_save(); flux 0.2 made it without the resume column, which is read
+ * as "" and added by the first mark_save(). */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sqlite.h"
 
-/* At most 63 bytes, as in PostgreSQL: the statements built around the
- * name then fit their fixed buffers. */
-static int valid_table(const char *t)
-{
-	if (!*t || strlen(t) > 63)
-		return 0;
-	for (; *t; t++)
-		if (!(*t == '_' || (*t >= '0' && *t <= '9') || (*t >= 'a' && *t <= 'z') ||
-		      (*t >= 'A' && *t <= 'Z')))
-			return 0;
-	return 1;
-}
+FLUX_BACKEND_MODULE;
 
 static int sq_create(const struct flux_host *host, const struct flux_options *opts,
 		     const char *uri, void **state, flux_error *err)
 {
-	const char *path;
-	int rc = sq_uri_path(host, uri, &path, err);
-	if (rc)
-		return rc;
-	const char *table;
+	const char *path, *table;
 	long long busy;
-	rc = host->option_string(opts, "migrations_table", "_flux_migrations", &table, err);
+	int rc = sq_uri_path(host, uri, &path, err);
+	if (!rc)
+		rc = host->option_identifier(opts, "migrations_table", "_flux_migrations", 63,
+					     &table, err);
 	if (!rc)
 		rc = host->option_int(opts, "busy_timeout_ms", 5000, &busy, err);
 	if (rc)
 		return rc;
-	/* Built in: installed with its host, so option_error (ABI 1.1) is
-	 * there without a FLUX_HOST_HAS check. */
-	if (!valid_table(table))
-		return host->option_error(opts, "migrations_table", err, "[backend] "
-					  "migrations_table '%s' must match ^[A-Za-z0-9_]+$ "
-					  "(at most 63)", table);
 	struct sq *s = calloc(1, sizeof(*s));
 	if (!s)
 		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	s->host = host;
 	s->lockfd = -1;
 	s->busy_ms = busy;
-	s->table_name = table;
+	s->table = table;
 	s->path = strdup(path);
-	s->table = malloc(strlen(table) + 3);
-	s->marks_name = malloc(strlen(table) + sizeof("_incomplete"));
-	s->marks = malloc(strlen(table) + sizeof("_incomplete") + 2);
-	if (!s->path || !s->table || !s->marks_name || !s->marks) {
+	s->marks = sqlite3_mprintf("%s_incomplete", table);
+	if (!s->path || !s->marks) {
 		free(s->path);
-		free(s->table);
-		free(s->marks_name);
-		free(s->marks);
+		sqlite3_free(s->marks);
 		free(s);
 		return host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	}
-	sprintf(s->table, "\"%s\"", table);
-	sprintf(s->marks_name, "%s_incomplete", table);
-	sprintf(s->marks, "\"%s\"", s->marks_name);
 	*state = s;
 	return FLUX_OK;
 }
@@ -92,10 +59,7 @@ static void sq_destroy(void *state)
 		close(s->lockfd);
 	free(s->path);
 	free(s->file);
-	free(s->table);
-	free(s->marks_name);
-	free(s->marks);
-	free(s->mark_id);
+	sqlite3_free(s->marks);
 	free(s);
 }
 
@@ -103,7 +67,10 @@ static void sq_destroy(void *state)
  * first operation that writes (see sqlite_open.c). */
 static int sq_connect(void *state, flux_error *err)
 {
-	return sq_open(state, 0, err);
+	struct sq *s = state;
+	s->cancelled = 0;
+	s->marks_state = SQ_MARKS_UNKNOWN;
+	return sq_open(s, 0, err);
 }
 
 static int sq_disconnect(void *state, flux_error *err)
@@ -118,353 +85,256 @@ static int sq_disconnect(void *state, flux_error *err)
 	return FLUX_OK;
 }
 
-static double mono(void)
+/* Whether the record table exists, and the marks table's shape. */
+static int probe(struct sq *s, int *initialized, flux_error *err)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int sq_lock(void *state, double timeout, flux_error *err)
-{
-	struct sq *s = state;
-	int rc = sq_open_lockfd(s, err);
-	if (rc)
-		return rc;
-	double start = mono();
-	int said = 0;
-	while (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return s->host->error_set(err, FLUX_ERR_BACKEND, "cannot lock %s: %s",
-						  s->file, strerror(errno));
-		double waited = mono() - start;
-		if (timeout >= 0 && waited >= timeout)
-			return s->host->error_set(err, FLUX_ERR_LOCK_TIMEOUT,
-						  "gave up after %.1f s waiting for the migration "
-						  "lock on %s, held by another flux process",
-						  waited, s->file);
-		if (!said && waited >= 1.0) {
-			s->host->log(s->host, FLUX_LOG_WARNING,
-				     "waiting for the migration lock on %s (another flux "
-				     "process holds it)", s->file);
-			said = 1;
-		}
-		struct timespec ts = {0, 20 * 1000 * 1000};
-		nanosleep(&ts, NULL);
+	*initialized = 0;
+	s->marks_state = SQ_MARKS_NONE;
+	if (!s->db)
+		return FLUX_OK; /* no file yet */
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "SELECT m.name, EXISTS (SELECT 1 FROM pragma_table_info("
+			       "m.name) c WHERE c.name = 'resume') FROM sqlite_master m "
+			       "WHERE m.type = 'table' AND m.name IN (?1, ?2)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return sq_db_error(s, err, NULL);
+	sqlite3_bind_text(st, 1, s->table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, s->marks, -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!strcmp((const char *)sqlite3_column_text(st, 0), s->table))
+			*initialized = 1;
+		else
+			s->marks_state = sqlite3_column_int(st, 1) ? SQ_MARKS_CURRENT
+								   : SQ_MARKS_OLD;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		s->marks_state = SQ_MARKS_UNKNOWN;
+		return sq_db_error(s, err, NULL);
 	}
 	return FLUX_OK;
 }
 
-static int sq_unlock(void *state, flux_error *err)
+static int sq_is_initialized(void *state, int *initialized, flux_error *err)
 {
-	struct sq *s = state;
-	if (s->lockfd >= 0 && flock(s->lockfd, LOCK_UN) != 0)
-		return s->host->error_set(err, FLUX_ERR_BACKEND, "cannot unlock %s: %s",
-					  s->file, strerror(errno));
+	return probe(state, initialized, err);
+}
+
+static int know_marks(struct sq *s, flux_error *err)
+{
+	int ignored;
+	return s->marks_state == SQ_MARKS_UNKNOWN ? probe(s, &ignored, err) : FLUX_OK;
+}
+
+/* The texts one operation sends, in order (at most three). */
+struct texts {
+	char *t[3];
+	int n;
+};
+
+static void texts_free(struct texts *x)
+{
+	for (int i = 0; i < x->n; i++)
+		sqlite3_free(x->t[i]);
+	x->n = 0;
+}
+
+/* Build what the operation of that kind sends, for it and for
+ * describe_sql alike.  MARK_SAVE and MARK_DELETE depend on the marks
+ * table's shape, learnt first. */
+static int sq_texts(struct sq *s, int kind, const struct flux_step *step,
+		    const struct flux_mark *mark, struct texts *x, flux_error *err)
+{
+	const char *dir = mark && mark->direction == FLUX_MARK_ROLLBACK ? "rollback" : "apply";
+	int rc = FLUX_OK;
+	x->n = 0;
+	if ((kind == FLUX_SQL_MARK_SAVE || kind == FLUX_SQL_MARK_DELETE) &&
+	    (rc = know_marks(s, err)))
+		return rc;
+	switch (kind) {
+	case FLUX_SQL_BEGIN:
+		/* IMMEDIATE takes the write lock now, so a busy database shows
+		 * up as a wait here rather than as a failure half-way through. */
+		x->t[x->n++] = sqlite3_mprintf("BEGIN IMMEDIATE");
+		break;
+	case FLUX_SQL_COMMIT:
+		x->t[x->n++] = sqlite3_mprintf("COMMIT");
+		break;
+	case FLUX_SQL_INITIALIZE:
+		x->t[x->n++] = sqlite3_mprintf("CREATE TABLE IF NOT EXISTS \"%w\" (id TEXT PRIMARY "
+					       "KEY, hash TEXT NOT NULL, applied_at TIMESTAMP NOT "
+					       "NULL DEFAULT CURRENT_TIMESTAMP)", s->table);
+		break;
+	case FLUX_SQL_REGISTER:
+		x->t[x->n++] = sqlite3_mprintf("INSERT INTO \"%w\" (id, hash) VALUES (%Q, %Q)",
+					       s->table, step->id, step->hash);
+		break;
+	case FLUX_SQL_UNREGISTER:
+		x->t[x->n++] = sqlite3_mprintf("DELETE FROM \"%w\" WHERE id = %Q", s->table,
+					       step->id);
+		break;
+	case FLUX_SQL_MARK_SAVE:
+		if (s->marks_state == SQ_MARKS_NONE)
+			x->t[x->n++] = sqlite3_mprintf(
+				"CREATE TABLE IF NOT EXISTS \"%w\" (id TEXT PRIMARY KEY, direction "
+				"TEXT NOT NULL, started_at TIMESTAMP NOT NULL DEFAULT "
+				"CURRENT_TIMESTAMP, progress TEXT NOT NULL DEFAULT '', resume TEXT "
+				"NOT NULL DEFAULT '')", s->marks);
+		else if (s->marks_state == SQ_MARKS_OLD)
+			x->t[x->n++] = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN resume TEXT "
+						       "NOT NULL DEFAULT ''", s->marks);
+		x->t[x->n++] = sqlite3_mprintf(
+			"INSERT INTO \"%w\" (id, direction, progress, resume) VALUES (%Q, %Q, %Q, "
+			"%Q) ON CONFLICT (id) DO UPDATE SET direction = excluded.direction, "
+			"progress = excluded.progress, resume = excluded.resume", s->marks,
+			mark->id, dir, mark->progress ? mark->progress : "",
+			mark->resume ? mark->resume : "");
+		break;
+	case FLUX_SQL_MARK_DELETE:
+		if (s->marks_state != SQ_MARKS_NONE)
+			x->t[x->n++] = sqlite3_mprintf("DELETE FROM \"%w\" WHERE id = %Q", s->marks,
+						       step->id);
+		break;
+	default:
+		return s->host->error_set(err, FLUX_ERR_UNSUPPORTED, "the SQLite backend has no "
+					  "operation of SQL kind %d (it runs no run_step)", kind);
+	}
+	for (int i = 0; i < x->n; i++)
+		if (!x->t[i]) {
+			texts_free(x);
+			return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		}
 	return FLUX_OK;
 }
 
-static int exec_simple(struct sq *s, const char *sql, flux_error *err)
+/* Run what sq_texts() builds; what names the operation in an error. */
+static int send(struct sq *s, int kind, const struct flux_step *step,
+		const struct flux_mark *mark, const char *what, flux_error *err)
 {
-	int rc = sq_need_db(s, err);
-	if (rc)
-		return rc;
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return sq_db_error(s, err, NULL);
-	return FLUX_OK;
+	struct texts x;
+	int rc = sq_texts(s, kind, step, mark, &x, err);
+	if (!rc && x.n)
+		rc = sq_need_db(s, err);
+	for (int i = 0; i < x.n && !rc; i++)
+		if (sqlite3_exec(s->db, x.t[i], NULL, NULL, NULL) != SQLITE_OK)
+			rc = sq_db_error(s, err, what);
+	texts_free(&x);
+	return rc;
+}
+
+static int sq_describe_sql(void *state, int kind, const struct flux_step *step,
+			   const struct flux_mark *mark, flux_text_fn fn, void *ctx,
+			   flux_error *err)
+{
+	struct texts x;
+	int rc = sq_texts(state, kind, step, mark, &x, err);
+	for (int i = 0; i < x.n && !rc; i++)
+		rc = fn(ctx, x.t[i], strlen(x.t[i]));
+	texts_free(&x);
+	return rc;
 }
 
 static int sq_begin(void *state, flux_error *err)
 {
-	struct sq *s = state;
-	/* IMMEDIATE takes the write lock now, so a busy database shows up as
-	 * a wait here rather than as a failure half-way through. */
-	return exec_simple(s, "BEGIN IMMEDIATE", err);
+	return send(state, FLUX_SQL_BEGIN, NULL, NULL, NULL, err);
 }
 
 static int sq_commit(void *state, flux_error *err)
 {
-	return exec_simple(state, "COMMIT", err);
+	return send(state, FLUX_SQL_COMMIT, NULL, NULL, NULL, err);
 }
 
 static int sq_rollback(void *state, flux_error *err)
 {
 	struct sq *s = state;
+	/* A marks table made in the transaction goes with it. */
+	s->marks_state = SQ_MARKS_UNKNOWN;
 	if (!s->db || sqlite3_get_autocommit(s->db))
 		return FLUX_OK; /* the failed statement already ended it */
-	return exec_simple(s, "ROLLBACK", err);
-}
-
-static int sq_is_initialized(void *state, int *initialized, flux_error *err)
-{
-	struct sq *s = state;
-	sqlite3_stmt *st;
-	*initialized = 0;
-	if (!s->db)
-		return FLUX_OK; /* no file yet */
-	if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type = 'table' "
-			       "AND name IN (?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return sq_db_error(s, err, NULL);
-	sqlite3_bind_text(st, 1, s->table_name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, s->marks_name, -1, SQLITE_STATIC);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!strcmp((const char *)sqlite3_column_text(st, 0), s->table_name))
-			*initialized = 1;
-		else
-			s->has_marks = 1;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
+	if (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		return sq_db_error(s, err, NULL);
 	return FLUX_OK;
 }
 
 static int sq_initialize(void *state, flux_error *err)
 {
-	struct sq *s = state;
-	char sql[512];
-	snprintf(sql, sizeof(sql),
-		 "CREATE TABLE IF NOT EXISTS %s (id TEXT PRIMARY KEY, hash TEXT NOT NULL, "
-		 "applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)", s->table);
-	return exec_simple(s, sql, err);
-}
-
-/* Run one statement built around a double-quoted table name (the one %s
- * in fmt) with up to three bound texts; what names it in an error. */
-static int exec_bound(struct sq *s, const char *fmt, const char *table, const char *a,
-		      const char *b, const char *c, const char *what, flux_error *err)
-{
-	int rc = sq_need_db(s, err);
-	if (rc)
-		return rc;
-	char sql[512];
-	snprintf(sql, sizeof(sql), fmt, table);
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sq_db_error(s, err, what);
-	const char *v[] = {a, b, c};
-	for (int i = 0; i < 3 && v[i]; i++)
-		sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sq_db_error(s, err, what);
-	return FLUX_OK;
+	return send(state, FLUX_SQL_INITIALIZE, NULL, NULL, "creating the record table", err);
 }
 
 static int sq_register(void *state, const char *id, const char *hash, flux_error *err)
 {
-	struct sq *s = state;
-	return exec_bound(s, "INSERT INTO %s (id, hash) VALUES (?1, ?2)", s->table, id, hash,
-			  NULL, "recording the migration", err);
+	struct flux_step step = {.id = id, .hash = hash};
+	return send(state, FLUX_SQL_REGISTER, &step, NULL, "recording the migration", err);
 }
 
 static int sq_unregister(void *state, const char *id, flux_error *err)
 {
-	struct sq *s = state;
-	return exec_bound(s, "DELETE FROM %s WHERE id = ?1", s->table, id, NULL, NULL,
-			  "deleting the migration record", err);
+	struct flux_step step = {.id = id};
+	return send(state, FLUX_SQL_UNREGISTER, &step, NULL, "deleting the migration record",
+		    err);
 }
 
-/* Best effort: when this fails the mark still says the migration did not
- * finish, only less precisely. */
-static void note_progress(struct sq *s, const char *fmt, ...) FLUX_PRINTF(2, 3);
-static void note_progress(struct sq *s, const char *fmt, ...)
-{
-	if (!s->mark_id)
-		return;
-	char text[FLUX_ERROR_MESSAGE_MAX + 128];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	flux_error ignored;
-	exec_bound(s, "UPDATE %s SET progress = ?1 WHERE id = ?2", s->marks, text, s->mark_id,
-		   NULL, NULL, &ignored);
-}
-
-/* Statement by statement, so a failure can be placed exactly: SQLite gives
- * the offset inside the failing statement, we add where it starts.  sql
- * ends in a NUL at sql[len] and has no other. */
-static int run_statements(struct sq *s, const char *sql, size_t len, int marking,
-			  flux_error *err)
-{
-	const char *p = sql, *end = sql + len;
-	size_t done = 0;
-	while (p < end) {
-		/* sqlite3_interrupt() only stops statements already running. */
-		if (s->cancelled)
-			return s->host->error_set(err, FLUX_ERR_BACKEND, "interrupted before "
-						  "its next statement");
-		sqlite3_stmt *st = NULL;
-		const char *tail = NULL;
-		/* -1: up to the NUL.  A length short of the NUL would make
-		 * SQLite copy the whole rest of the script for every statement,
-		 * which is quadratic in the migration's size. */
-		int rc = sqlite3_prepare_v2(s->db, p, -1, &st, &tail);
-		if (rc != SQLITE_OK) {
-			int off = sqlite3_error_offset(s->db);
-			sq_db_error(s, err, NULL);
-			err->position = (long)(p - sql) + (off >= 0 ? off : 0) + 1;
-			while (off < 0 && err->position <= (long)len &&
-			       (sql[err->position - 1] == ' ' || sql[err->position - 1] == '\n' ||
-				sql[err->position - 1] == '\t' || sql[err->position - 1] == '\r'))
-				err->position++;
-			if (marking)
-				note_progress(s, "statement %zu failed: %s; %zu ran before it",
-					      done + 1, err->message, done);
-			return FLUX_ERR_BACKEND;
-		}
-		if (!tail || tail <= p) {
-			/* Cannot happen without a NUL inside; never loop on it. */
-			sqlite3_finalize(st);
-			s->host->error_set(err, FLUX_ERR_BACKEND, "SQLite stopped reading the "
-					   "SQL before its end");
-			err->position = (long)(p - sql) + 1;
-			return FLUX_ERR_BACKEND;
-		}
-		if (!st) {
-			p = tail;
-			continue; /* only blanks or comments */
-		}
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			;
-		if (rc != SQLITE_DONE) {
-			sq_db_error(s, err, NULL);
-			int off = sqlite3_error_offset(s->db);
-			const char *start = p;
-			while (start < tail && (*start == ' ' || *start == '\n' || *start == '\t' ||
-						*start == '\r'))
-				start++;
-			err->position = (long)(start - sql) + (off >= 0 ? off : 0) + 1;
-			sqlite3_finalize(st);
-			if (marking)
-				note_progress(s, "statement %zu failed: %s; %zu ran before it",
-					      done + 1, err->message, done);
-			return FLUX_ERR_BACKEND;
-		}
-		sqlite3_finalize(st);
-		p = tail;
-		done++;
-		if (marking)
-			note_progress(s, "%zu statements ran", done);
-	}
-	return FLUX_OK;
-}
-
-static int sq_apply(void *state, const char *sql, size_t len, unsigned int flags,
-		    flux_error *err)
+static int sq_mark_save(void *state, const struct flux_mark *mark, flux_error *err)
 {
 	struct sq *s = state;
-	int rc = sq_need_db(s, err);
-	if (rc)
-		return rc;
-	/* SQLite reads SQL up to a NUL: one inside would end the script
-	 * there, silently, or stop the statement loop from advancing. */
-	const char *nul = memchr(sql, '\0', len);
-	if (nul) {
-		s->host->error_set(err, FLUX_ERR_BACKEND, "the SQL contains a NUL byte");
-		err->position = (long)(nul - sql) + 1;
-		return FLUX_ERR_BACKEND;
-	}
-	/* One copy that ends in a NUL (the host's text need not), so SQLite
-	 * reads each statement in place. */
-	char *text = malloc(len + 1);
-	if (!text)
-		return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
-	memcpy(text, sql, len);
-	text[len] = '\0';
-	/* Outside a transaction each statement commits by itself; the mark
-	 * counts them as they go. */
-	int marking = (flags & FLUX_APPLY_NO_TRANSACTION) && s->mark_id;
-	rc = run_statements(s, text, len, marking, err);
-	free(text);
+	int rc = send(s, FLUX_SQL_MARK_SAVE, NULL, mark, "saving the migration's mark", err);
+	if (!rc)
+		s->marks_state = SQ_MARKS_CURRENT;
 	return rc;
 }
 
-/* Hand each row's text columns (up to four) of a SELECT built around a
- * table name to row(); the host's callbacks fail only when out of memory. */
-typedef int (*row_fn)(void *ctx, const char *const *col);
+static int sq_mark_delete(void *state, const char *id, flux_error *err)
+{
+	struct flux_step step = {.id = id};
+	return send(state, FLUX_SQL_MARK_DELETE, &step, NULL, "deleting the migration's mark",
+		    err);
+}
 
-static int each_row(struct sq *s, const char *fmt, const char *table, row_fn row,
-		    void *ctx, flux_error *err)
+/* Hand each row of a query (built around one table name) to row(),
+ * which stops the loop by returning non-zero: that value is returned. */
+typedef int (*row_fn)(void *ctx, sqlite3_stmt *st);
+
+static int each_row(struct sq *s, const char *fmt, const char *table, row_fn row, void *ctx,
+		    flux_error *err)
 {
 	if (!s->db)
 		return FLUX_OK; /* no file yet, so no rows */
-	char sql[256];
-	snprintf(sql, sizeof(sql), fmt, table);
+	char *sql = sqlite3_mprintf(fmt, table);
+	if (!sql)
+		return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK)
 		return sq_db_error(s, err, NULL);
-	int rc, n = sqlite3_column_count(st) < 4 ? sqlite3_column_count(st) : 4;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *col[4] = {NULL, NULL, NULL, NULL};
-		for (int i = 0; i < n; i++)
-			col[i] = (const char *)sqlite3_column_text(st, i);
-		if (row(ctx, col)) {
-			sqlite3_finalize(st);
-			return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
-		}
-	}
+	int stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = row(ctx, st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return sq_db_error(s, err, NULL);
-	return FLUX_OK;
+	if (stop)
+		return stop;
+	return rc == SQLITE_DONE ? FLUX_OK : sq_db_error(s, err, NULL);
 }
+
+#define TEXT(st, i) ((const char *)sqlite3_column_text((st), (i)))
 
 struct applied_ctx {
 	flux_applied_fn fn;
 	void *ctx;
 };
 
-static int applied_row(void *ctx, const char *const *col)
+static int applied_row(void *ctx, sqlite3_stmt *st)
 {
 	struct applied_ctx *a = ctx;
-	return a->fn(a->ctx, col[0], col[1], col[2]);
+	return a->fn(a->ctx, TEXT(st, 0), TEXT(st, 1), TEXT(st, 2));
 }
 
 static int sq_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
 {
-	struct sq *s = state;
 	struct applied_ctx a = {fn, ctx};
-	return each_row(s, "SELECT id, hash, applied_at FROM %s ORDER BY id", s->table,
-			applied_row, &a, err);
-}
-
-static int sq_mark_begin(void *state, const char *id, int direction, flux_error *err)
-{
-	struct sq *s = state;
-	char sql[512];
-	snprintf(sql, sizeof(sql), "CREATE TABLE IF NOT EXISTS %s (id TEXT PRIMARY KEY, "
-		 "direction TEXT NOT NULL, started_at TIMESTAMP NOT NULL DEFAULT "
-		 "CURRENT_TIMESTAMP, progress TEXT NOT NULL DEFAULT '')", s->marks);
-	int rc = exec_simple(s, sql, err);
-	if (!rc)
-		rc = exec_bound(s, "INSERT INTO %s (id, direction, progress) VALUES (?1, ?2, "
-				"'started') ON CONFLICT (id) DO UPDATE SET direction = "
-				"excluded.direction, started_at = CURRENT_TIMESTAMP, progress = "
-				"excluded.progress", s->marks, id,
-				direction == FLUX_MARK_ROLLBACK ? "rollback" : "apply", NULL,
-				"marking the no-transaction migration", err);
-	if (rc)
-		return rc;
-	s->has_marks = 1;
-	free(s->mark_id);
-	if (!(s->mark_id = strdup(id)))
-		return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
-	return FLUX_OK;
-}
-
-static int sq_mark_end(void *state, const char *id, flux_error *err)
-{
-	struct sq *s = state;
-	free(s->mark_id);
-	s->mark_id = NULL;
-	if (!s->has_marks)
-		return FLUX_OK;
-	return exec_bound(s, "DELETE FROM %s WHERE id = ?1", s->marks, id, NULL, NULL,
-			  "clearing the no-transaction migration's mark", err);
+	return each_row(state, "SELECT id, hash, applied_at FROM \"%w\" ORDER BY id",
+			((struct sq *)state)->table, applied_row, &a, err);
 }
 
 struct marks_ctx {
@@ -472,45 +342,224 @@ struct marks_ctx {
 	void *ctx;
 };
 
-static int mark_row(void *ctx, const char *const *col)
+static int mark_row(void *ctx, sqlite3_stmt *st)
 {
 	struct marks_ctx *m = ctx;
-	int dir = col[1] && !strcmp(col[1], "rollback") ? FLUX_MARK_ROLLBACK : FLUX_MARK_APPLY;
-	return m->fn(m->ctx, col[0], dir, col[2], col[3]);
+	const char *dir = TEXT(st, 1);
+	struct flux_mark mark = {
+		.id = TEXT(st, 0),
+		.direction = dir && !strcmp(dir, "rollback") ? FLUX_MARK_ROLLBACK : FLUX_MARK_APPLY,
+		.started_at = TEXT(st, 2),
+		.progress = TEXT(st, 3),
+		.resume = TEXT(st, 4),
+	};
+	return m->fn(m->ctx, &mark);
 }
 
 static int sq_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *err)
 {
 	struct sq *s = state;
-	if (!s->has_marks)
-		return FLUX_OK;
 	struct marks_ctx m = {fn, ctx};
-	return each_row(s, "SELECT id, direction, started_at, progress FROM %s ORDER BY id",
+	int rc = know_marks(s, err);
+	if (rc || s->marks_state == SQ_MARKS_NONE)
+		return rc;
+	return each_row(s, s->marks_state == SQ_MARKS_OLD
+			? "SELECT id, direction, started_at, progress, '' FROM \"%w\" ORDER BY id"
+			: "SELECT id, direction, started_at, progress, resume FROM \"%w\" ORDER BY id",
 			s->marks, mark_row, &m, err);
 }
 
-/* sqlite3_interrupt() only sets a flag the running statement checks (the
- * sqlite3 shell calls it from its SIGINT handler); the statement fails
- * with SQLITE_INTERRUPT and the transaction rolls back; sq_apply() starts
- * no further statement. */
+static int blank(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Statement by statement, each read where it stands (sql[len] is NUL),
+ * so a failure can be placed exactly: SQLite gives the offset inside the
+ * failing statement, we add where it starts. */
+static int sq_execute(void *state, const char *sql, size_t len, flux_error *err)
+{
+	struct sq *s = state;
+	int rc = sq_need_db(s, err);
+	if (rc)
+		return rc;
+	for (const char *p = sql, *end = sql + len; p < end;) {
+		if (s->cancelled)
+			return s->host->error_set(err, FLUX_ERR_BACKEND, "interrupted before "
+						  "its next statement");
+		sqlite3_stmt *st = NULL;
+		const char *tail = NULL;
+		/* -1: up to the NUL.  A length short of it would make SQLite
+		 * copy the whole rest of the script for every statement, which
+		 * is quadratic in the migration's size. */
+		rc = sqlite3_prepare_v2(s->db, p, -1, &st, &tail);
+		if (rc == SQLITE_OK && (!tail || tail <= p)) {
+			/* Only a NUL inside could do it; never loop on it. */
+			sqlite3_finalize(st);
+			s->host->error_set(err, FLUX_ERR_BACKEND, "SQLite stopped reading the "
+					   "SQL before its end");
+			err->position = (long)(p - sql) + 1;
+			return FLUX_ERR_BACKEND;
+		}
+		if (rc == SQLITE_OK && !st) {
+			p = tail;
+			continue; /* only blanks or comments */
+		}
+		if (rc == SQLITE_OK) {
+			while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+				;
+			if (rc == SQLITE_DONE) {
+				sqlite3_finalize(st);
+				p = tail;
+				continue;
+			}
+		}
+		/* A failed prepare counts its offset from p, a failed step from
+		 * the statement's first non-blank byte. */
+		int off = sqlite3_error_offset(s->db);
+		sq_db_error(s, err, NULL);
+		if (st || off < 0)
+			while (p < end && blank(*p))
+				p++;
+		sqlite3_finalize(st);
+		err->position = (long)(p - sql) + (off >= 0 ? off : 0) + 1;
+		return FLUX_ERR_BACKEND;
+	}
+	return FLUX_OK;
+}
+
+/* The statement's head, as sqlite3_complete() reads it: a CREATE
+ * [TEMP|TEMPORARY] TRIGGER (after EXPLAIN [QUERY PLAN] or not) has a
+ * body whose own semicolons do not end it; "; END ;" does. */
+enum head { H_START, H_EXPLAIN, H_CREATE, H_TRIGGER, H_OTHER };
+
+static int word_is(const char *w, size_t n, const char *kw)
+{
+	return strlen(kw) == n && !sqlite3_strnicmp(w, kw, (int)n);
+}
+
+/* w[n] is the next token; n is 0 for one that is not a word. */
+static enum head next_head(enum head h, const char *w, size_t n)
+{
+	int create = word_is(w, n, "create");
+	switch (h) {
+	case H_START:
+		return create ? H_CREATE : word_is(w, n, "explain") ? H_EXPLAIN : H_OTHER;
+	case H_EXPLAIN:
+		return create ? H_CREATE
+		       : word_is(w, n, "explain") || word_is(w, n, "temp") ||
+			 word_is(w, n, "temporary") || word_is(w, n, "trigger") ||
+			 word_is(w, n, "end") ? H_OTHER : H_EXPLAIN;
+	case H_CREATE:
+		return word_is(w, n, "temp") || word_is(w, n, "temporary") ? H_CREATE
+		       : word_is(w, n, "trigger") ? H_TRIGGER : H_OTHER;
+	default:
+		return h;
+	}
+}
+
+static int ident(char c, int first)
+{
+	return c == '_' || (unsigned char)c >= 0x80 || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+	       (!first && ((c >= '0' && c <= '9') || c == '$'));
+}
+
+/* SQLite's statements: ';' outside '...', "...", `...`, [...], -- and
+ * block comments (which do not nest) and trigger bodies.  Linear: each
+ * byte is read once. */
+static int sq_split(void *state, const char *sql, size_t len, flux_statement_fn fn,
+		    void *ctx, flux_error *err)
+{
+	(void)state;
+	(void)err;
+	const size_t none = (size_t)-1;
+	size_t i = 0, first = none;
+	enum head h = H_START;
+	int semi = 0, end = 0; /* in a trigger body: after ';', after "; END" */
+	while (i <= len) {
+		char c = i < len ? sql[i] : ';';
+		if (c == ';' && (h != H_TRIGGER || end || i == len)) {
+			int rc = first == none ? 0 : fn(ctx, first, i - first);
+			if (rc)
+				return rc;
+			first = none;
+			h = H_START;
+			semi = end = 0;
+			i++;
+			continue;
+		}
+		if (c == '-' && i + 1 < len && sql[i + 1] == '-') {
+			while (i < len && sql[i] != '\n')
+				i++;
+			continue;
+		}
+		if (c == '/' && i + 1 < len && sql[i + 1] == '*') {
+			size_t j = i + 2;
+			while (j + 1 < len && !(sql[j] == '*' && sql[j + 1] == '/'))
+				j++;
+			i = j + 1 < len ? j + 2 : len;
+			continue;
+		}
+		if (blank(c)) {
+			i++;
+			continue;
+		}
+		if (first == none)
+			first = i;
+		size_t w = i++;
+		if (c == '\'' || c == '"' || c == '`' || c == '[') {
+			char close = c == '[' ? ']' : c;
+			/* A doubled quote stands for itself; [] has no escape. */
+			for (; i < len; i++) {
+				if (sql[i] != close)
+					continue;
+				if (c == '[' || i + 1 == len || sql[i + 1] != close)
+					break;
+				i++;
+			}
+			i = i < len ? i + 1 : len;
+		} else if (ident(c, 1)) {
+			while (i < len && ident(sql[i], 0))
+				i++;
+		}
+		size_t wl = ident(c, 1) ? i - w : 0;
+		if (h != H_TRIGGER) {
+			h = next_head(h, sql + w, wl);
+		} else if (c == ';') {
+			semi = 1;
+		} else {
+			end = semi && word_is(sql + w, wl, "end");
+			semi = 0;
+		}
+	}
+	return FLUX_OK;
+}
+
+/* sqlite3_interrupt() may be called from any thread; the running
+ * statement fails with SQLITE_INTERRUPT and its transaction rolls back.
+ * It stops only what runs, so the flag stops execute() before its next
+ * statement; it lasts until the next connect(). */
 static void sq_cancel(void *state)
 {
 	struct sq *s = state;
 	s->cancelled = 1;
-	if (s->db)
-		sqlite3_interrupt(s->db);
+	sqlite3 *db = s->db;
+	if (db)
+		sqlite3_interrupt(db);
 }
 
 static const struct flux_backend sqlite_backend = {
 	FLUX_BACKEND_HEADER_INIT,
 	.name = "sqlite",
 	.description = "SQLite database files, embedded (sqlite:PATH)",
+	.capabilities = FLUX_CAP_TRANSACTIONAL_DDL,
 	.create = sq_create,
 	.destroy = sq_destroy,
 	.connect = sq_connect,
 	.disconnect = sq_disconnect,
-	.lock = sq_lock,
+	.try_lock = sq_try_lock,
 	.unlock = sq_unlock,
+	.describe_lock = sq_describe_lock,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
@@ -518,18 +567,30 @@ static const struct flux_backend sqlite_backend = {
 	.initialize = sq_initialize,
 	.register_migration = sq_register,
 	.unregister_migration = sq_unregister,
-	.apply = sq_apply,
 	.list_applied = sq_list_applied,
-	.mark_begin = sq_mark_begin,
-	.mark_end = sq_mark_end,
+	.mark_save = sq_mark_save,
+	.mark_delete = sq_mark_delete,
 	.list_marks = sq_list_marks,
+	.execute = sq_execute,
+	.split = sq_split,
 	.cancel = sq_cancel,
+	.redact_uri = sq_redact_uri,
+	.describe_sql = sq_describe_sql,
 };
 
-FLUX_BACKEND_EXPORT const struct flux_backend *flux_sqlite_backend(const struct flux_host *host);
+FLUX_BACKEND_EXPORT int flux_sqlite_backend(const struct flux_host *host,
+					    const struct flux_backend **out, flux_error *err);
 
-const struct flux_backend *flux_sqlite_backend(const struct flux_host *host)
+int flux_sqlite_backend(const struct flux_host *host, const struct flux_backend **out,
+			flux_error *err)
 {
-	(void)host;
-	return &sqlite_backend;
+	/* A host of a later 2.x may be newer than this module, never older
+	 * than the services it calls: check each one added after 2.0's
+	 * first, and say which is missing. */
+	if (!FLUX_HOST_HAS(host, option_identifier))
+		return host->error_set(err, FLUX_ERR_UNSUPPORTED, "the host offers no "
+				       "option_identifier service (the SQLite backend needs a "
+				       "flux built for backend ABI 2.0 or later)");
+	*out = &sqlite_backend;
+	return FLUX_OK;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Which file an sqlite: URI names, and opening it.
+/* Which file an sqlite: URI names, opening it, and the lock on it.
  *
  * The path after "sqlite:" goes to SQLite as it is, so SQLite's own URI
  * filenames work (sqlite:file:app.db?mode=ro): SQLite alone knows which
@@ -17,12 +17,22 @@
  * nothing.  The file is opened read-write when the user may write it and
  * read-only otherwise (SQLite falls back by itself), and the lock's
  * descriptor is read-only: flock(2) needs no write access, so reading a
- * database one may only read works. */
+ * database one may only read works.
+ *
+ * The run-long migration lock is an flock(2) on the database file itself,
+ * taken on a descriptor of our own.  flock locks are independent of the
+ * POSIX record locks SQLite uses, so it never blocks ordinary readers and
+ * writers of the database, only other flux processes; the kernel drops it
+ * when a process dies.  Our descriptor is closed after SQLite's, because closing any
+ * descriptor of a file drops the process's POSIX locks on it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "sqlite.h"
@@ -32,8 +42,7 @@ int sq_db_error(struct sq *s, flux_error *err, const char *what)
 	int code = sqlite3_extended_errcode(s->db);
 	s->host->error_set(err, FLUX_ERR_BACKEND, "%s%s%s", what ? what : "",
 			   what ? ": " : "", sqlite3_errmsg(s->db));
-	snprintf(err->detail, sizeof(err->detail), "SQLite result code %d (%s)", code,
-		 sqlite3_errstr(code));
+	s->host->error_detail(err, "SQLite result code %d (%s)", code, sqlite3_errstr(code));
 	return FLUX_ERR_BACKEND;
 }
 
@@ -113,8 +122,8 @@ int sq_open(struct sq *s, int create, flux_error *err)
 		s->host->error_set(err, FLUX_ERR_INVALID, "SQLite database %s is not a file "
 				   "on disk (in memory, or a VFS without one): migrations "
 				   "applied to it would vanish when flux exits", s->path);
-		snprintf(err->hint, sizeof(err->hint), "name a database file: sqlite:PATH, "
-			 "sqlite:///ABSOLUTE/PATH or sqlite:file:PATH?PARAMS");
+		s->host->error_hint(err, "name a database file: sqlite:PATH, "
+				    "sqlite:///ABSOLUTE/PATH or sqlite:file:PATH?PARAMS");
 		return FLUX_ERR_INVALID;
 	}
 	free(s->file);
@@ -133,19 +142,150 @@ int sq_need_db(struct sq *s, flux_error *err)
 	return s->db ? FLUX_OK : sq_open(s, 1, err);
 }
 
-int sq_open_lockfd(struct sq *s, flux_error *err)
+static int open_lockfd(struct sq *s, flux_error *err)
 {
 	if (s->lockfd >= 0)
 		return FLUX_OK;
 	int rc = sq_need_db(s, err);
 	if (rc)
 		return rc;
-	/* Closed only after SQLite's connection (sq_disconnect): closing any
-	 * descriptor of a file drops all of the process's POSIX locks on it,
-	 * SQLite's included.  flock locks are independent of those. */
+	/* Closed only after SQLite's connection (sq_disconnect). */
 	s->lockfd = open(s->file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (s->lockfd < 0)
 		return s->host->error_set(err, FLUX_ERR_BACKEND, "cannot open %s to lock it: %s",
 					  s->file, strerror(errno));
 	return FLUX_OK;
+}
+
+int sq_try_lock(void *state, int *acquired, flux_error *err)
+{
+	struct sq *s = state;
+	*acquired = 0;
+	int rc = open_lockfd(s, err);
+	if (rc)
+		return rc;
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == 0)
+		*acquired = 1;
+	else if (errno != EWOULDBLOCK && errno != EINTR)
+		return s->host->error_set(err, FLUX_ERR_BACKEND, "cannot lock %s: %s", s->file,
+					  strerror(errno));
+	return FLUX_OK;
+}
+
+int sq_unlock(void *state, flux_error *err)
+{
+	struct sq *s = state;
+	if (s->lockfd >= 0 && flock(s->lockfd, LOCK_UN) != 0)
+		return s->host->error_set(err, FLUX_ERR_BACKEND, "cannot unlock %s: %s",
+					  s->file, strerror(errno));
+	return FLUX_OK;
+}
+
+/* Linux lists flock holders in /proc/locks by device and inode:
+ * "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF" (waiters: "1: -> FLOCK").
+ * Elsewhere the holder stays unnamed. */
+void sq_describe_lock(void *state, char *lock, size_t lock_size, char *holder,
+		      size_t holder_size)
+{
+	struct sq *s = state;
+	snprintf(lock, lock_size, "the flock on %s", s->file ? s->file : s->path);
+	snprintf(holder, holder_size, "%s", "");
+	struct stat st;
+	FILE *f;
+	if (s->lockfd < 0 || fstat(s->lockfd, &st) != 0 || !(f = fopen("/proc/locks", "re")))
+		return;
+	char want[64], line[256], type[16], dev[64];
+	long pid;
+	snprintf(want, sizeof(want), "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+		 (unsigned long long)st.st_ino);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*d: %15s %*s %*s %ld %63s", type, &pid, dev) == 3 &&
+		    !strcmp(type, "FLOCK") && !strcmp(dev, want)) {
+			char path[64], comm[32] = "";
+			snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+			FILE *c = fopen(path, "re");
+			if (c && fgets(comm, sizeof(comm), c))
+				comm[strcspn(comm, "\n")] = '\0';
+			if (c)
+				fclose(c);
+			snprintf(holder, holder_size, comm[0] ? "pid %ld (%s)" : "pid %ld", pid, comm);
+			break;
+		}
+	fclose(f);
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Query parameters an encryption extension reads its key from (SQLite's
+ * SEE: key, hexkey, textkey); the system SQLite ignores them, but a user
+ * may still have written one.  Names are compared percent-decoded, as
+ * SQLite decodes them. */
+static int secret_param(const char *p, size_t len)
+{
+	static const char *const names[] = {"key", "hexkey", "textkey", "password"};
+	char name[16];
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (n == sizeof(name))
+			return 0;
+		if (p[i] == '%' && i + 2 < len && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+			name[n++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+			i += 2;
+		} else {
+			name[n++] = p[i];
+		}
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && !memcmp(names[i], name, n))
+			return 1;
+	return 0;
+}
+
+static void put(char *out, size_t size, size_t *o, const char *p, size_t n)
+{
+	n = n < size - 1 - *o ? n : size - 1 - *o;
+	memcpy(out + *o, p, n);
+	*o += n;
+}
+
+/* An SQLite path holds no secret; a file: URI's query may, and so may a
+ * foreign URI's user:PASSWORD@ (sqlite://u:pw@h/db is refused, but its
+ * text may still be shown). */
+size_t sq_redact_uri(const char *uri, char *out, size_t size)
+{
+	if (!size)
+		return 0;
+	size_t o = 0;
+	const char *p = uri, *auth = strstr(uri, "://");
+	const char *at = auth ? strrchr(auth, '@') : NULL;
+	const char *colon = at ? memchr(auth + 3, ':', (size_t)(at - auth - 3)) : NULL;
+	if (colon) {
+		put(out, size, &o, uri, (size_t)(colon + 1 - uri));
+		put(out, size, &o, "****", 4);
+		p = at;
+	}
+	const char *q = strchr(p, '?');
+	put(out, size, &o, p, q ? (size_t)(q - p) : strlen(p));
+	while (q && *q) {
+		put(out, size, &o, q++, 1); /* '?' or '&' */
+		size_t l = strcspn(q, "&#"), kl = strcspn(q, "=");
+		if (kl < l && secret_param(q, kl)) {
+			put(out, size, &o, q, kl + 1);
+			put(out, size, &o, "****", 4);
+		} else {
+			put(out, size, &o, q, l);
+		}
+		q += l;
+		if (*q == '#') {
+			put(out, size, &o, q, strlen(q));
+			break;
+		}
+	}
+	out[o] = '\0';
+	return o;
 }

@@ -44,6 +44,10 @@ void cli_log(void *ctx, int level, const char *message);
 /* Open the project for a command that talks to a database. */
 int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project **out,
 	     flux_error *err);
+/* The same, read_only as flux_open_options says (no lock, nothing
+ * created): for dry runs. */
+int cli_open_mode(struct cli *cli, const char *uri, double lock_timeout, int read_only,
+		  flux_project **out, flux_error *err);
 /* FLUX_OK when the configuration file exists; otherwise err gets the
  * Python tool's "Please run `flux init` ..." message.  cli_open checks it. */
 int cli_need_config(const struct cli *cli, flux_error *err);
@@ -97,13 +101,18 @@ void cli_progress_free(struct cli_progress *pr);
  * NULL when out of memory. */
 char *cli_slug(const char *desc);
 
-/* interrupt.c: SIGINT and SIGTERM cancel p's run between begin and end;
- * end returns the signal caught, or 0. */
+/* interrupt.c: SIGINT and SIGTERM cancel p's run between begin and end
+ * (a watcher thread calls flux_project_cancel); end returns the signal
+ * caught, or 0. */
 void cli_interrupt_begin(flux_project *p);
 int cli_interrupt_end(void);
-/* Around flux_project_open: the slot for flux_open_options.opening; a
- * signal then kills the running helper and flux dies of the signal. */
-flux_project *volatile *cli_interrupt_open_begin(void);
-void cli_interrupt_open_end(void);
+/* Around flux_project_open: sets o's opening callback, so a signal
+ * cancels the opening project (kills the running helper, ends a wait for
+ * the lock).  end returns the signal caught, or 0: the caller then says
+ * why the open failed and calls cli_interrupt_die. */
+void cli_interrupt_open_begin(flux_open_options *o);
+int cli_interrupt_open_end(void);
+/* Die of sig, as the default action would have. */
+void cli_interrupt_die(int sig);
 
 #endif

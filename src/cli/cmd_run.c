@@ -18,6 +18,7 @@ struct run_opts {
 	int repeatable;    /* -1: flux.toml decides */
 	const char *uri;
 	long n;
+	int restart;       /* --restart */
 };
 
 static void apply_help(void)
@@ -30,6 +31,8 @@ static void apply_help(void)
 	       "\n"
 	       "Options:\n"
 	       "      --to ID                apply the migrations up to and including ID\n"
+	       "      --restart              run a migration that stopped half-way from its\n"
+	       "                             first statement instead of resuming it\n"
 	       "  -y, --auto-approve         do not ask for confirmation\n"
 	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
 	       "  -h, --help                 show this help\n");
@@ -46,6 +49,8 @@ static void rollback_help(void)
 	       "      --to ID                undo ID and every migration applied after it\n"
 	       "      --repeatable           run pre-apply/ and post-apply/ around the undo\n"
 	       "      --no-repeatable        do not (default: apply_repeatable_on_undo)\n"
+	       "      --restart              run an undo that stopped half-way from its\n"
+	       "                             first statement instead of resuming it\n"
 	       "  -y, --auto-approve         do not ask for confirmation\n"
 	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
 	       "  -h, --help                 show this help\n");
@@ -57,8 +62,8 @@ static void validate_help(void)
 	       "\n"
 	       "Check that the migration files match the applied migrations: no applied\n"
 	       "file removed or changed, no new file before the last applied one.\n"
-	       "Exit status 1 when they do not, or when a no-transaction migration\n"
-	       "stopped half-way.\n"
+	       "Exit status 1 when they do not, or when a migration run statement by\n"
+	       "statement stopped half-way.\n"
 	       "\n"
 	       "Options:\n"
 	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
@@ -84,6 +89,7 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 		{"to", required_argument, NULL, 't'},
 		{"repeatable", no_argument, NULL, 'r'},
 		{"no-repeatable", no_argument, NULL, 'R'},
+		{"restart", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -108,6 +114,11 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 			if (!takes_count)
 				goto bad;
 			ro->to = optarg;
+			break;
+		case 'S':
+			if (!takes_count)
+				goto bad;
+			ro->restart = 1;
 			break;
 		case 'r':
 		case 'R':
@@ -184,8 +195,9 @@ static void describe_plan(flux_project *p, const flux_plan *plan, int rollback,
 }
 
 /* The plan for --json: what describe_plan says, as facts. */
-static void plan_json(flux_project *p, const flux_plan *plan, int rollback)
+static void plan_json(flux_project *p, const flux_plan *plan)
 {
+	int rollback = flux_plan_kind_of(plan) == FLUX_PLAN_ROLLBACK;
 	const flux_migrations *set = flux_project_migrations(p);
 	json_t *ids = json_array(), *pre = json_array(), *post = json_array();
 	for (size_t i = 0; i < flux_plan_count(plan); i++)
@@ -225,6 +237,9 @@ struct report {
 	size_t done;
 	size_t failed;
 	double seconds;
+	/* The step that failed ran statement by statement: how far it got. */
+	int failed_by_statement;
+	size_t failed_done, failed_total;
 	json_t *steps;   /* --json: each step's result; else NULL */
 	struct cli_progress *progress;   /* text: the live lines */
 };
@@ -238,6 +253,11 @@ static void on_event(void *ctx, const flux_event *ev)
 		return;
 	}
 	flux_stage stage = flux_migration_stage(ev->migration);
+	if (ev->type == FLUX_EVENT_FAILED) {
+		r->failed_by_statement = ev->by_statement;
+		r->failed_done = ev->statements_done;
+		r->failed_total = ev->statements_total;
+	}
 	if (r->steps) {
 		json_array_append_new(r->steps, json_pack("{s:o, s:s, s:s, s:s, s:f}",
 			"id", cli_json_str(flux_migration_id(ev->migration)),
@@ -277,8 +297,15 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 			  : ro->to ? flux_plan_apply_to(p, ro->to, &plan, &err)
 				   : flux_plan_apply(p, ro->n, &plan, &err);
 	int plan_sig = cli_interrupt_end();
+	if (!rc) {
+		/* A migration that stopped half-way and cannot be resumed is
+		 * refused before the question, not after it. */
+		flux_plan_set_restart(plan, ro->restart);
+		rc = flux_plan_check(p, plan, &err);
+	}
 	if (rc) {
 		cli_print_error(&err);
+		flux_plan_free(plan);
 		flux_project_close(p);
 		return rc == FLUX_ERR_CANCELLED ? 128 + (plan_sig ? plan_sig : SIGINT)
 						: cli_exit_code(&err);
@@ -287,10 +314,10 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 	int json = cli_json_on();
 	if (json) {
 		char safe[512];
-		flux_uri_redact(ro->uri, safe, sizeof(safe));
+		flux_project_redact_uri(p, safe, sizeof(safe));
 		cli_json_set("database", cli_json_str(safe));
 		cli_json_set("backend", cli_json_str(flux_project_backend(p)->name));
-		plan_json(p, plan, rollback);
+		plan_json(p, plan);
 	} else {
 		describe_plan(p, plan, rollback, ro);
 	}
@@ -339,6 +366,10 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 		printf("%s %zu of %zu migrations; '%s' ran outside a transaction and stopped "
 		       "half-way (see flux status).\n", rollback ? "Undid" : "Applied",
 		       rep.done, n, err.migration);
+	else if (rc && err.migration[0] && rep.failed_by_statement)
+		printf("%s %zu of %zu migrations; '%s' ran outside a transaction and stopped "
+		       "after %zu of its %zu statements.\n", rollback ? "Undid" : "Applied",
+		       rep.done, n, err.migration, rep.failed_done, rep.failed_total);
 	else if (rc && err.migration[0])
 		printf("%s %zu of %zu migrations; '%s' failed and was rolled back.\n",
 		       rollback ? "Undid" : "Applied", rep.done, n, err.migration);

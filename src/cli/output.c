@@ -179,8 +179,8 @@ double cli_seconds(const char *cmd, const char *s)
 	return v;
 }
 
-int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project **out,
-	     flux_error *err)
+int cli_open_mode(struct cli *cli, const char *uri, double lock_timeout, int read_only,
+		  flux_project **out, flux_error *err)
 {
 	int rc = cli_need_config(cli, err);
 	if (rc)
@@ -194,9 +194,24 @@ int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project
 	o.log = cli_log;
 	o.log_level = cli->log_level;
 	o.helper_timeout = cli->helper_timeout;
-	/* Helpers run while the project opens: a signal must reach them. */
-	o.opening = cli_interrupt_open_begin();
+	o.read_only = read_only;
+	/* Helpers run and the lock is waited for while the project opens: a
+	 * signal must reach them. */
+	cli_interrupt_open_begin(&o);
 	rc = flux_project_open(&o, out, err);
-	cli_interrupt_open_end();
+	int sig = cli_interrupt_open_end();
+	if (sig) {
+		/* Nothing has changed yet: say why the open stopped (the lock
+		 * wait that was cancelled, say), then die of the signal. */
+		if (rc)
+			cli_print_error(err);
+		cli_interrupt_die(sig);
+	}
 	return rc;
+}
+
+int cli_open(struct cli *cli, const char *uri, double lock_timeout, flux_project **out,
+	     flux_error *err)
+{
+	return cli_open_mode(cli, uri, lock_timeout, 0, out, err);
 }

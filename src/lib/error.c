@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Filling flux_error records, status names and URI redaction. */
+/* Filling flux_error records, status names, and the scheme-only form of a
+ * URI. */
 #include <config.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,157 +176,23 @@ void flux_error_locate_generated(flux_error *err, const char *source_path)
 	free(src);
 }
 
-/* Keys whose values are secrets: libpq's password and the passphrase of
- * the client key. */
-static int secret_key(const char *key, size_t len)
+/* Without the backend's own rules for its URIs nothing after the scheme
+ * can be known to hold no password. */
+size_t flux_uri_scheme_only(const char *uri, char *out, size_t size)
 {
-	return (len == 8 && !memcmp(key, "password", 8)) ||
-	       (len == 11 && !memcmp(key, "sslpassword", 11));
-}
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0'
-	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
-	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Whether the percent-encoded query key [key, key + len) decodes, as libpq
- * decodes it, to a secret key (pass%77ord is password). */
-static int secret_query_key(const char *key, size_t len)
-{
-	char dec[16];
 	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (n == sizeof(dec))
-			return 0;
-		if (key[i] == '%' && i + 2 < len && hexval(key[i + 1]) >= 0 &&
-		    hexval(key[i + 2]) >= 0) {
-			dec[n++] = (char)(hexval(key[i + 1]) * 16 + hexval(key[i + 2]));
-			i += 2;
-		} else {
-			dec[n++] = key[i];
-		}
-	}
-	return secret_key(dec, n);
+	if ((uri[0] >= 'a' && uri[0] <= 'z') || (uri[0] >= 'A' && uri[0] <= 'Z'))
+		n = strspn(uri, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789+.-");
+	const char *rest = uri[n] != ':' ? "\xe2\x80\xa6"
+			   : strncmp(uri + n, "://", 3) == 0 ? "://\xe2\x80\xa6" : ":\xe2\x80\xa6";
+	if (uri[n] != ':')
+		n = 0;
+	int len = snprintf(out, size, "%.*s%s", (int)n, uri, rest);
+	return len < 0 ? 0 : (size_t)len;
 }
 
-static void redact_into(flux_buf *b, const char *uri);
-
-/* scheme://user:PASSWORD@host/db?password=...&sslpassword=...  The user
- * part runs to the last '@' of the whole string, not of the authority:
- * a password with an unencoded '/', '?' or '#' is still a password, and
- * hiding too much of a malformed URI is better than showing a secret. */
-static void redact_url(flux_buf *b, const char *uri, const char *auth)
-{
-	const char *at = strrchr(auth, '@');
-	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-	const char *p = uri;
-	if (colon) {
-		flux_buf_append(b, uri, (size_t)(colon + 1 - uri));
-		flux_buf_append(b, "****", 4);
-		p = at;
-	}
-	const char *qm = strchr(p, '?');
-	if (!qm) {
-		flux_buf_append(b, p, strlen(p));
-		return;
-	}
-	flux_buf_append(b, p, (size_t)(qm + 1 - p));
-	for (p = qm + 1; *p;) {
-		size_t l = strcspn(p, "&");
-		const char *eq = memchr(p, '=', l);
-		if (eq && secret_query_key(p, (size_t)(eq - p))) {
-			flux_buf_append(b, p, (size_t)(eq + 1 - p));
-			flux_buf_append(b, "****", 4);
-		} else {
-			flux_buf_append(b, p, l);
-		}
-		p += l;
-		if (*p == '&') {
-			flux_buf_append(b, "&", 1);
-			p++;
-		}
-	}
-}
-
-static int blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* libpq's key = value form: blanks (any isspace) separate pairs, a value
- * is '...' with backslash escapes or runs to a blank, where a backslash
- * also escapes the next character. */
-static void redact_conninfo(flux_buf *b, const char *s)
-{
-	const char *p = s;
-	while (*p) {
-		const char *k = p;
-		while (blank(*p))
-			p++;
-		const char *key = p;
-		while (*p && *p != '=' && !blank(*p))
-			p++;
-		size_t kl = (size_t)(p - key);
-		while (blank(*p))
-			p++;
-		if (*p != '=') {
-			flux_buf_append(b, k, (size_t)(p - k));
-			continue;
-		}
-		p++;
-		while (blank(*p))
-			p++;
-		const char *v = p;
-		int quoted = *p == '\'';
-		if (quoted)
-			p++;
-		while (*p && (quoted ? *p != '\'' : !blank(*p))) {
-			if (*p == '\\' && p[1])
-				p++;
-			p++;
-		}
-		if (quoted && *p)
-			p++;
-		flux_buf_append(b, k, (size_t)(v - k));
-		if (secret_key(key, kl)) {
-			flux_buf_append(b, "****", 4);
-		} else if (memchr(v, ':', (size_t)(p - v)) && memchr(v, '@', (size_t)(p - v))) {
-			/* dbname may itself be a URI with a password. */
-			char *inner = flux_strndup(v, (size_t)(p - v));
-			if (inner)
-				redact_into(b, inner);
-			else
-				flux_buf_append(b, "****", 4);
-			free(inner);
-		} else {
-			flux_buf_append(b, v, (size_t)(p - v));
-		}
-	}
-}
-
-static void redact_into(flux_buf *b, const char *uri)
-{
-	const char *scheme = strstr(uri, "://");
-	/* A scheme has no '=' or blank: "dbname=x://" is key = value. */
-	if (scheme && strcspn(uri, "= \t\n\r\f\v") >= (size_t)(scheme - uri))
-		redact_url(b, uri, scheme + 3);
-	else
-		redact_conninfo(b, uri);
-}
-
-/* Passwords hide in URLs (user:PASSWORD@, ?password=, percent-encoded
- * keys), in libpq's key=value form (password=..., possibly quoted or
- * escaped) and in URIs inside it.  Whatever the scheme: a URI meant for
- * another backend must not show its password either. */
 void flux_uri_redact(const char *uri, char *out, size_t outsz)
 {
-	if (!outsz)
-		return;
-	flux_buf b = {0};
-	redact_into(&b, uri);
-	/* Out of memory: show nothing rather than something unredacted. */
-	snprintf(out, outsz, "%s", b.data ? b.data : uri[0] ? "****" : "");
-	flux_buf_free(&b);
+	flux_uri_scheme_only(uri, out, outsz);
 }

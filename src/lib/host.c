@@ -37,10 +37,13 @@ void flux_host_init(struct flux_host *host, const struct flux_logger *logger)
 	host->size = sizeof(*host);
 	host->log = host_log;
 	host->error_set = host_error_set;
+	host->error_detail = flux_error_detail;
+	host->error_hint = flux_error_hint;
 	host->option_string = flux_options_string;
 	host->option_int = flux_options_int;
 	host->option_bool = flux_options_bool;
 	host->option_error = flux_options_error;
+	host->option_identifier = flux_options_identifier;
 	/* The table is const to backends; host_data only points at a logger. */
 	host->host_data = (void *)logger;
 }

@@ -31,6 +31,9 @@ char *flux_strndup(const char *s, size_t n);
 char *flux_path_join(const char *dir, const char *name);
 /* The directory part of path ("." when there is none); caller frees. */
 char *flux_path_dirname(const char *path);
+/* Seconds on the monotonic clock: the one clock of libflux, for time
+ * limits, lock waits and step durations. */
+double flux_clock_now(void);
 /* Read a whole file; *data is NUL-terminated. */
 int flux_file_read(const char *path, char **data, size_t *len, flux_error *err);
 /* The length of the valid UTF-8 prefix of s (len when all of it is). */
@@ -43,6 +46,10 @@ int flux_error_vset(flux_error *err, flux_status code, const char *fmt, va_list 
 void flux_error_detail(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
 void flux_error_hint(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
 void flux_error_at(flux_error *err, const char *file, int line);
+/* uri's scheme followed by "://" or ":" and an ellipsis (only the
+ * ellipsis without a scheme): what can be shown of a URI without its
+ * backend's rules.  Returns the length of the text. */
+size_t flux_uri_scheme_only(const char *uri, char *out, size_t size);
 /* Turn err->position (an offset into text) into line, column and the
  * text of that line, naming file and migration. */
 void flux_error_locate(flux_error *err, const char *file, const char *migration,
@@ -88,7 +95,7 @@ void flux_logf(const struct flux_logger *lg, int level, const char *fmt, ...)
 
 /* The helper programs of one project (spawn.c): their time limit, and the
  * process groups running now, so that flux_project_cancel() can kill them
- * from a signal handler.  All zero: no limit, nothing running. */
+ * from another thread.  All zero: no limit, nothing running. */
 #define FLUX_HELPER_SLOTS 4
 typedef struct flux_helpers {
 	double timeout;                        /* seconds; <= 0: none */
@@ -96,7 +103,7 @@ typedef struct flux_helpers {
 	atomic_int running[FLUX_HELPER_SLOTS]; /* process group ids; 0: free */
 } flux_helpers;
 /* Kill the running helpers' process groups and refuse to start more.
- * Async-signal-safe. */
+ * Lock-free (only atomics and kill(2)). */
 void flux_helpers_cancel(flux_helpers *h);
 
 /* Running helper programs (spawn.c): argv[0] is searched in PATH when it
@@ -138,7 +145,7 @@ flux_hasher *flux_hasher_new(void);
 void flux_hasher_free(flux_hasher *h);
 void flux_hasher_md5_hex(flux_hasher *h, const void *data, size_t len, char out[33]);
 
-/* FLUX_APPLY_* flags from a directive on the SQL's first line
+/* FLUX_MIGRATION_* flags from a directive on the SQL's first line
  * (`-- flux: no-transaction`), in migrations.c. */
 unsigned int flux_sql_directives(const char *sql, size_t len);
 

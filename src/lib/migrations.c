@@ -115,7 +115,7 @@ unsigned int flux_sql_directives(const char *sql, size_t len)
 		return 0;
 	while (q < eol && (*q == ' ' || *q == '\t' || *q == '\r'))
 		q++;
-	return q == eol ? FLUX_APPLY_NO_TRANSACTION : 0;
+	return q == eol ? FLUX_MIGRATION_NO_TRANSACTION : 0;
 }
 
 /* Backends get SQL with its length, but every database client parses it

@@ -6,7 +6,12 @@
  * cannot be loaded lt_dlerror() may only say "file not found".  So each
  * module is first opened with dlopen(RTLD_NOW): that binds every symbol now
  * and gives the loader's real reason on failure.  libltdl then opens the
- * already-loaded object and owns it from there. */
+ * already-loaded object and owns it from there.
+ *
+ * Then the module's ABI stamp (FLUX_BACKEND_MODULE) is read before any of
+ * its code runs: a module of another major is refused without being
+ * called, and one without a stamp (ABI 1.x) is refused too, after asking
+ * its 1.x registration function only for the version to report. */
 #include <config.h>
 #include <dlfcn.h>
 #include <ltdl.h>
@@ -61,8 +66,9 @@ static const char *missing_operation(const struct flux_backend *b)
 	REQUIRE(destroy);
 	REQUIRE(connect);
 	REQUIRE(disconnect);
-	REQUIRE(lock);
+	REQUIRE(try_lock);
 	REQUIRE(unlock);
+	REQUIRE(describe_lock);
 	REQUIRE(begin);
 	REQUIRE(commit);
 	REQUIRE(rollback);
@@ -70,45 +76,119 @@ static const char *missing_operation(const struct flux_backend *b)
 	REQUIRE(initialize);
 	REQUIRE(register_migration);
 	REQUIRE(unregister_migration);
-	REQUIRE(apply);
 	REQUIRE(list_applied);
+	REQUIRE(mark_save);
+	REQUIRE(mark_delete);
+	REQUIRE(list_marks);
+	REQUIRE(execute);
+	REQUIRE(split);
 #undef REQUIRE
 	return NULL;
+}
+
+/* Nothing in a module of another major can be trusted: only the two
+ * versions are reported. */
+static int incompatible(struct flux_backend_info *info, const char *theirs, flux_error *err)
+{
+	fail(info, err, "incompatible backend ABI in %s", info->module);
+	flux_error_detail(err, "flux uses backend ABI %u.%u, the module was built for ABI %s",
+			  FLUX_BACKEND_ABI_MAJOR, FLUX_BACKEND_ABI_MINOR, theirs);
+	flux_error_hint(err, "rebuild the backend against this flux's headers "
+			"(pkg-config flux-backend)");
+	return FLUX_ERR_PLUGIN;
+}
+
+static int incompatible_version(struct flux_backend_info *info, unsigned int v,
+				flux_error *err)
+{
+	char theirs[32];
+	snprintf(theirs, sizeof(theirs), "%u.%u", FLUX_ABI_MAJOR_OF(v), FLUX_ABI_MINOR_OF(v));
+	return incompatible(info, theirs, err);
 }
 
 static int verify(struct flux_backend_info *info, const struct flux_backend *b,
 		  flux_error *err)
 {
-	unsigned int major = FLUX_ABI_MAJOR_OF(b->abi_version);
-	if (major != FLUX_BACKEND_ABI_MAJOR) {
-		/* Nothing else in the struct can be trusted: report versions only. */
-		fail(info, err, "incompatible backend ABI in %s", info->module);
-		flux_error_detail(err, "flux uses backend ABI %u.%u, the module was built "
-				  "for ABI %u.%u", FLUX_BACKEND_ABI_MAJOR,
-				  FLUX_BACKEND_ABI_MINOR, major,
-				  FLUX_ABI_MINOR_OF(b->abi_version));
-		flux_error_hint(err, "rebuild the backend against this flux's headers "
-				"(pkg-config flux-backend)");
-		return FLUX_ERR_PLUGIN;
-	}
+	if (FLUX_ABI_MAJOR_OF(b->abi_version) != FLUX_BACKEND_ABI_MAJOR)
+		return incompatible_version(info, b->abi_version, err);
 	if (b->size < FLUX_BACKEND_MIN_SIZE)
 		return fail(info, err, "struct flux_backend in %s is %u bytes; flux needs at "
 			    "least %zu", info->module, b->size, (size_t)FLUX_BACKEND_MIN_SIZE);
 	if (!b->name || !b->name[0])
 		return fail(info, err, "the module %s registers a backend without a name",
 			    info->module);
-	/* The mark operations only make sense together (see backend.h). */
-	size_t nmarks = (size_t)FLUX_BACKEND_HAS(b, mark_begin) +
-			(size_t)FLUX_BACKEND_HAS(b, mark_end) +
-			(size_t)FLUX_BACKEND_HAS(b, list_marks);
-	if (nmarks != 0 && nmarks != 3)
-		return fail(info, err, "the module %s provides only some of mark_begin, "
-			    "mark_end and list_marks; it must provide all three or none",
-			    info->module);
 	const char *op = missing_operation(b);
 	if (op)
 		return fail(info, err, "required operation '%s' is NULL in %s", op,
 			    info->module);
+	return FLUX_OK;
+}
+
+/* ABI 1.x, which had no module stamp: its registration function was
+ * const struct flux_backend_v1 *fn(const struct flux_host *), and its
+ * struct began with these two fields (as struct flux_host still does). */
+struct flux_backend_v1 {
+	unsigned int abi_version;
+	unsigned int size;
+};
+/* Called with the 2.0 arguments: a 1.x function ignores the two it does
+ * not take (the caller owns the argument registers and stack in every C
+ * calling convention flux runs on), and a 2.0 function whose stamp was
+ * lost (not exported) gets valid out and err instead of stray values,
+ * so it cannot write through them. */
+typedef const struct flux_backend_v1 *(*register_v1_fn)(
+	const struct flux_host *host, const struct flux_backend **out, flux_error *err);
+
+/* A module without the stamp: tell a 1.x module's minor from what its
+ * registration returns, and a 2.0 module that lost its stamp from the
+ * struct it hands back.  Always refuses. */
+static int refuse_unstamped(struct flux_backend_info *info, void *sym,
+			    const struct flux_host *host, flux_error *err)
+{
+	register_v1_fn reg;
+	memcpy(&reg, &sym, sizeof(reg));
+	const struct flux_backend *modern = NULL;
+	flux_error ignored;
+	flux_error_clear(&ignored);
+	const struct flux_backend_v1 *old = reg(host, &modern, &ignored);
+	if (modern) {
+		fail(info, err, "the module %s has no ABI stamp: %s is not exported",
+		     info->module, FLUX_BACKEND_MODULE_SYMBOL);
+		flux_error_hint(err, "write FLUX_BACKEND_MODULE; in one source file of the "
+				"module and export its symbol with the registration function");
+		return FLUX_ERR_PLUGIN;
+	}
+	if (old && FLUX_ABI_MAJOR_OF(old->abi_version) == 1)
+		return incompatible_version(info, old->abi_version, err);
+	return incompatible(info, "1.x", err);
+}
+
+/* The 2.0 registration: the module may refuse to serve, with its reason. */
+static int register_backend(struct flux_backend_info *info, void *sym,
+			    const struct flux_host *host, const struct flux_backend **out,
+			    flux_error *err)
+{
+	flux_backend_register_fn reg;
+	/* POSIX guarantees a dlsym result may be converted to a function. */
+	memcpy(&reg, &sym, sizeof(reg));
+	const struct flux_backend *b = NULL;
+	flux_error why;
+	flux_error_clear(&why);
+	int rc = reg(host, &b, &why);
+	if (rc != FLUX_OK) {
+		if (why.message[0])
+			fail(info, err, "%s", why.message);
+		else
+			fail(info, err, "registration function %s in %s failed: %s",
+			     info->symbol, info->module, flux_status_name((flux_status)rc));
+		memcpy(err->detail, why.detail, sizeof(err->detail));
+		memcpy(err->hint, why.hint, sizeof(err->hint));
+		return FLUX_ERR_PLUGIN;
+	}
+	if (!b)
+		return fail(info, err, "registration function %s in %s returned no backend",
+			    info->symbol, info->module);
+	*out = b;
 	return FLUX_OK;
 }
 
@@ -160,22 +240,27 @@ static int load(struct flux_backend_info *info, const struct flux_host *host, in
 	if (!h)
 		return fail(info, err, "cannot load module %s: %s", info->module,
 			    why ? why : "unknown error");
+	/* The stamp first: a module of another major is never called. */
+	const void *stamp = lt_dlsym(h, FLUX_BACKEND_MODULE_SYMBOL);
+	if (stamp) {
+		unsigned int v;
+		memcpy(&v, stamp, sizeof(v));
+		if (FLUX_ABI_MAJOR_OF(v) != FLUX_BACKEND_ABI_MAJOR) {
+			lt_dlclose(h);
+			return incompatible_version(info, v, err);
+		}
+	}
 	void *sym = lt_dlsym(h, info->symbol);
 	if (!sym) {
 		lt_dlclose(h);
 		return fail(info, err, "no entry point [%s] in module [%s]", info->symbol,
 			    info->module);
 	}
-	flux_backend_register_fn reg;
-	/* POSIX guarantees a dlsym result may be converted to a function. */
-	memcpy(&reg, &sym, sizeof(reg));
-	const struct flux_backend *b = reg(host);
-	if (!b) {
-		lt_dlclose(h);
-		return fail(info, err, "registration function %s in %s returned no backend",
-			    info->symbol, info->module);
-	}
-	rc = verify(info, b, err);
+	const struct flux_backend *b = NULL;
+	rc = stamp ? register_backend(info, sym, host, &b, err)
+		   : refuse_unstamped(info, sym, host, err);
+	if (!rc)
+		rc = verify(info, b, err);
 	if (rc) {
 		lt_dlclose(h);
 		return rc;

@@ -151,6 +151,31 @@ int flux_options_string(const struct flux_options *opts, const char *key,
 	return FLUX_OK;
 }
 
+int flux_options_identifier(const struct flux_options *opts, const char *key,
+			    const char *def, size_t max_len, const char **out, flux_error *err)
+{
+	const char *v;
+	int rc = flux_options_string(opts, key, def, &v, err);
+	if (rc)
+		return rc;
+	*out = v;
+	const struct option *it = find(opts, key);
+	if (!it)
+		return FLUX_OK; /* the backend's own default */
+	size_t len = strlen(v);
+	int good = len > 0 && len <= max_len;
+	for (size_t i = 0; good && i < len; i++)
+		good = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		       (v[i] >= '0' && v[i] <= '9') || v[i] == '_';
+	if (good)
+		return FLUX_OK;
+	*out = def;
+	char shown[128];
+	flux_escape(v, len, shown, sizeof(shown));
+	return flux_options_error(opts, key, err, "[backend] %s '%s' must match "
+				  "^[A-Za-z0-9_]+$ (at most %zu bytes)", key, shown, max_len);
+}
+
 int flux_options_int(const struct flux_options *opts, const char *key,
 		     long long def, long long *out, flux_error *err)
 {

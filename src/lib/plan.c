@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Planning what to run, then running it.  Plans are separate from running
- * so status, confirmation prompts and reports all come from one plan. */
+/* Planning what to run, then running it: the stages, the events, what a
+ * cancel means for each step.  Plans are separate from running so status,
+ * confirmation prompts and reports all come from one plan; one migration
+ * runs in run_step.c. */
 #include <config.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "project.h"
 
@@ -14,6 +15,7 @@ struct flux_plan {
 	const flux_migration **items;
 	size_t count;
 	int repeatable;
+	int restart;    /* flux_plan_set_restart() */
 };
 
 void flux_plan_free(flux_plan *plan)
@@ -138,204 +140,115 @@ const flux_migration *flux_plan_get(const flux_plan *plan, size_t i)
 	return i < plan->count ? plan->items[i] : NULL;
 }
 int flux_plan_runs_repeatable(const flux_plan *plan) { return plan->repeatable; }
+void flux_plan_set_restart(flux_plan *plan, int restart) { plan->restart = restart != 0; }
 
-static double now(void)
+int flux_plan_check(flux_project *p, const flux_plan *plan, flux_error *err)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The generic composition of required operations, for backends without
- * run_step() and for steps that must also end a mark. */
-static int compose_step(flux_project *p, const struct flux_step *st, int end_mark,
-			flux_error *err)
-{
-	const struct flux_backend *b = p->backend;
-	int rc = b->begin(p->state, err);
-	if (rc)
-		return rc;
-	if (st->len)
-		rc = b->apply(p->state, st->sql, st->len, 0, err);
-	if (!rc && st->record == FLUX_RECORD_REGISTER)
-		rc = b->register_migration(p->state, st->id, st->hash, err);
-	else if (!rc && st->record == FLUX_RECORD_UNREGISTER)
-		rc = b->unregister_migration(p->state, st->id, err);
-	if (!rc && end_mark)
-		rc = b->mark_end(p->state, st->id, err);
-	if (!rc)
-		rc = b->commit(p->state, err);
-	if (rc) {
-		flux_error ignored;
-		b->rollback(p->state, &ignored);
-	}
-	return rc;
-}
-
-/* A no-transaction migration runs on its own; its record follows in a
- * transaction of its own.  With a backend that keeps marks, a mark is
- * committed before the first statement and removed together with the
- * record, so whatever stops it half-way (a failed statement, a lost
- * connection, a killed process) stays visible in status and validate. */
-static int no_transaction_step(flux_project *p, const struct flux_step *st,
-			       flux_error *err)
-{
-	const struct flux_backend *b = p->backend;
-	int marks = st->record != FLUX_RECORD_NONE && FLUX_BACKEND_HAS(b, mark_begin);
-	int rc = FLUX_OK;
-	if (marks) {
-		const flux_incomplete *old = flux_project_incomplete_find(p, st->id);
-		if (old)
-			flux_logf(&p->logger, FLUX_LOG_WARNING, "running '%s' again from its "
-				  "first statement; it stopped half-way before (started %s: %s)",
-				  st->id, old->started_at, old->progress);
-		rc = b->mark_begin(p->state, st->id,
-				   st->record == FLUX_RECORD_REGISTER ? FLUX_MARK_APPLY
-								      : FLUX_MARK_ROLLBACK, err);
-		if (rc)
-			return rc;
-	}
-	rc = b->apply(p->state, st->sql, st->len, FLUX_APPLY_NO_TRANSACTION, err);
-	if (rc) {
-		if (marks && !err->hint[0])
-			flux_error_hint(err, "`flux status` shows '%s' as incomplete until it "
-					"runs to the end", st->id);
-		return rc;
-	}
-	if (st->record == FLUX_RECORD_NONE)
-		return FLUX_OK;
-	struct flux_step rec = *st;
-	rec.sql = "";
-	rec.len = 0;
-	rc = compose_step(p, &rec, marks, err);
-	if (rc) {
-		flux_error_detail(err, "the no-transaction migration '%s' ran completely, but "
-				  "its record could not be %s", st->id,
-				  st->record == FLUX_RECORD_REGISTER ? "written" : "deleted");
-	}
-	return rc;
-}
-
-static int run_one(flux_project *p, const flux_migration *m, flux_plan_kind dir,
-		   int record, flux_error *err)
-{
-	struct flux_step st = {.id = flux_migration_id(m), .hash = flux_migration_hash(m),
-			       .record = record};
-	const char *file = flux_migration_path(m);
-	unsigned int flags = flux_migration_flags(m);
-	if (dir == FLUX_PLAN_APPLY) {
-		st.sql = flux_migration_up(m, &st.len);
-	} else {
-		int rc = flux_migration_undo(m, &st.sql, &st.len, err);
-		if (rc)
-			return rc;
-		if (!st.sql) {
-			st.sql = "";
-			st.len = 0;
-		}
-		file = flux_migration_undo_path(m);
-		/* An undo carries its own directive line. */
-		flags = flux_sql_directives(st.sql, st.len);
-	}
-	int rc;
 	flux_error_clear(err);
-	/* A mark left by an earlier no-transaction run of this migration (whose
-	 * directive has since been removed) goes with this step's record. */
-	int stale_mark = FLUX_BACKEND_HAS(p->backend, mark_end) &&
-			 flux_project_incomplete_find(p, st.id);
-	flux_logf(&p->logger, FLUX_LOG_DEBUG, "%s %s (%s, %zu bytes%s%s)",
-		  dir == FLUX_PLAN_APPLY ? "applying" : "undoing", st.id, file, st.len,
-		  flags & FLUX_APPLY_NO_TRANSACTION ? ", no transaction" : "",
-		  stale_mark ? ", ending an old mark" : "");
-	if (flags & FLUX_APPLY_NO_TRANSACTION)
-		rc = no_transaction_step(p, &st, err);
-	else if (FLUX_BACKEND_HAS(p->backend, run_step) && !stale_mark)
-		rc = p->backend->run_step(p->state, &st, err);
-	else
-		rc = compose_step(p, &st, stale_mark, err);
-	if (rc) {
-		if (rc == FLUX_ERR_BACKEND)
-			rc = err->code = FLUX_ERR_MIGRATION;
-		flux_error_locate(err, file, st.id, st.sql, st.len);
-		if (flux_migration_kind_of(m) != FLUX_KIND_SQL)
-			flux_error_locate_generated(err, file);
-	}
-	return rc;
-}
-
-static void emit(flux_progress_fn fn, void *ctx, flux_event_type type,
-		 flux_plan_kind dir, const flux_migration *m, double secs)
-{
-	if (!fn)
-		return;
-	flux_event ev = {.type = type, .direction = dir, .migration = m, .seconds = secs};
-	fn(ctx, &ev);
-}
-
-/* After flux_project_cancel(): nothing more starts, and a step that
- * failed because the database cancelled it says so. */
-static int cancelled(flux_project *p, const flux_migration *m, flux_plan_kind dir,
-		     int failed, flux_error *err)
-{
-	const char *id = flux_migration_id(m);
-	if (!failed) {
-		flux_error_set(err, FLUX_ERR_CANCELLED, "cancelled before '%s' started", id);
-		snprintf(err->migration, sizeof(err->migration), "%s", id);
-		return FLUX_ERR_CANCELLED;
-	}
-	char why[FLUX_ERROR_MESSAGE_MAX];
-	snprintf(why, sizeof(why), "%s", err->message);
-	int partial = flux_migration_stage(m) == FLUX_STAGE_MAIN &&
-		      flux_project_incomplete_find(p, id);
-	snprintf(err->message, sizeof(err->message), "cancelled while %s '%s'; %s",
-		 dir == FLUX_PLAN_APPLY ? "applying" : "undoing", id,
-		 partial ? "it ran outside a transaction and stopped half-way"
-			 : "it was rolled back");
-	err->code = FLUX_ERR_CANCELLED;
-	if (!err->detail[0])
-		snprintf(err->detail, sizeof(err->detail), "the database said: %s", why);
-	return FLUX_ERR_CANCELLED;
-}
-
-/* One migration with its progress events, unless the run was cancelled. */
-static int step(flux_project *p, const flux_migration *m, flux_plan_kind dir, int record,
-		flux_progress_fn fn, void *ctx, flux_error *err)
-{
-	if (p->cancelled)
-		return cancelled(p, m, dir, 0, err);
-	emit(fn, ctx, FLUX_EVENT_START, dir, m, 0);
-	double t0 = now();
-	int rc = run_one(p, m, dir, record, err);
-	emit(fn, ctx, rc ? FLUX_EVENT_FAILED : FLUX_EVENT_DONE, dir, m, now() - t0);
-	if (rc && p->cancelled && rc != FLUX_ERR_CONNECTION) {
-		/* The marks are re-read so the message can tell a half-done
-		 * no-transaction migration from a rolled-back one. */
-		flux_error ignored;
-		flux_project_refresh(p, &ignored);
-		rc = cancelled(p, m, dir, 1, err);
-	}
-	return rc;
-}
-
-static int run_stage(flux_project *p, flux_stage stage, flux_progress_fn fn, void *ctx,
-		     flux_error *err)
-{
-	for (size_t i = 0; i < flux_migrations_count(p->migrations, stage); i++) {
-		int rc = step(p, flux_migrations_get(p->migrations, stage, i), FLUX_PLAN_APPLY,
-			      FLUX_RECORD_NONE, fn, ctx, err);
+	if (plan->restart)
+		return FLUX_OK;
+	for (size_t i = 0; i < plan->count; i++) {
+		const flux_migration *m = plan->items[i];
+		const struct flux_mark_entry *mark = flux_project_mark(p, flux_migration_id(m));
+		if (!mark)
+			continue;
+		struct flux_step_text t;
+		struct flux_stmts s;
+		size_t start;
+		int rc = flux_step_text(m, plan->kind, &t, err);
+		if (!rc)
+			rc = flux_stmts_split(p, t.sql, t.len, &s, err);
+		if (rc)
+			return rc;
+		rc = flux_resume_check(p, flux_migration_id(m), plan->kind, &t, &s, mark, &start,
+				       err);
+		flux_stmts_free(&s);
 		if (rc)
 			return rc;
 	}
 	return FLUX_OK;
 }
 
-void flux_project_cancel(flux_project *p)
+static void emit(flux_progress_fn fn, void *ctx, flux_event_type type, flux_plan_kind dir,
+		 const flux_migration *m, double secs, const struct flux_step_result *res)
 {
-	/* Only flag writes, kill(2) and the backend's own signal-safe call. */
-	p->cancelled = 1;
-	flux_helpers_cancel(&p->helpers);
-	if (p->connected && FLUX_BACKEND_HAS(p->backend, cancel))
-		p->backend->cancel(p->state);
+	if (!fn)
+		return;
+	flux_event ev = {.type = type, .direction = dir, .migration = m, .seconds = secs};
+	if (res) {
+		ev.by_statement = res->by_statement;
+		ev.statements_done = res->done;
+		ev.statements_total = res->total;
+	}
+	fn(ctx, &ev);
+}
+
+/* After flux_project_cancel(): nothing more starts, and a step that
+ * failed because of the cancel says what it left behind. */
+static int cancelled(const flux_migration *m, flux_plan_kind dir,
+		     const struct flux_step_result *res, flux_error *err)
+{
+	const char *id = flux_migration_id(m);
+	if (!res) {
+		flux_error_set(err, FLUX_ERR_CANCELLED, "cancelled before '%s' started", id);
+		snprintf(err->migration, sizeof(err->migration), "%s", id);
+		return FLUX_ERR_CANCELLED;
+	}
+	/* The host stopped between statements, or the database stopped one. */
+	int between = err->code == FLUX_ERR_CANCELLED;
+	char why[FLUX_ERROR_MESSAGE_MAX];
+	snprintf(why, sizeof(why), "%s", err->message);
+	const char *doing = dir == FLUX_PLAN_APPLY ? "applying" : "undoing";
+	if (res->by_statement) {
+		snprintf(err->message, sizeof(err->message), "cancelled while %s '%s'; it ran "
+			 "outside a transaction and stopped half-way", doing, id);
+		snprintf(err->detail, sizeof(err->detail), "%zu of %zu statements completed and "
+			 "stay in effect%s%s", res->done, res->total,
+			 between ? "" : "; the database said: ", between ? "" : why);
+		if (res->marked)
+			snprintf(err->hint, sizeof(err->hint), "`flux %s` resumes it after them; "
+				 "`flux status` shows it as incomplete until then",
+				 dir == FLUX_PLAN_APPLY ? "apply" : "rollback");
+		else
+			err->hint[0] = '\0';
+	} else {
+		snprintf(err->message, sizeof(err->message), "cancelled while %s '%s'; it was "
+			 "rolled back", doing, id);
+		if (!err->detail[0])
+			snprintf(err->detail, sizeof(err->detail), "the database said: %s", why);
+	}
+	err->code = FLUX_ERR_CANCELLED;
+	snprintf(err->migration, sizeof(err->migration), "%s", id);
+	return FLUX_ERR_CANCELLED;
+}
+
+/* One migration with its progress events, unless the run was cancelled. */
+static int step(flux_project *p, const flux_plan *plan, const flux_migration *m,
+		flux_plan_kind dir, int record, flux_progress_fn fn, void *ctx, flux_error *err)
+{
+	if (atomic_load(&p->cancelled))
+		return cancelled(m, dir, NULL, err);
+	emit(fn, ctx, FLUX_EVENT_START, dir, m, 0, NULL);
+	double t0 = flux_clock_now();
+	struct flux_step_result res;
+	int rc = flux_run_step(p, m, dir, record, plan->restart, &res, err);
+	emit(fn, ctx, rc ? FLUX_EVENT_FAILED : FLUX_EVENT_DONE, dir, m, flux_clock_now() - t0,
+	     &res);
+	if (rc && atomic_load(&p->cancelled) && rc != FLUX_ERR_CONNECTION)
+		rc = cancelled(m, dir, &res, err);
+	return rc;
+}
+
+static int run_stage(flux_project *p, const flux_plan *plan, flux_stage stage,
+		     flux_progress_fn fn, void *ctx, flux_error *err)
+{
+	for (size_t i = 0; i < flux_migrations_count(p->migrations, stage); i++) {
+		int rc = step(p, plan, flux_migrations_get(p->migrations, stage, i),
+			      FLUX_PLAN_APPLY, FLUX_RECORD_NONE, fn, ctx, err);
+		if (rc)
+			return rc;
+	}
+	return FLUX_OK;
 }
 
 int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn fn,
@@ -350,24 +263,28 @@ int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn f
 		return flux_error_set(err, FLUX_ERR_INVALID, "this project was opened "
 				      "read-only (no lock); open it without read_only to "
 				      "apply or roll back");
-	if (p->cancelled)
+	if (atomic_load(&p->cancelled))
 		return flux_error_set(err, FLUX_ERR_CANCELLED, "this project's run was "
 				      "cancelled; open it again to go on");
-	int rc = FLUX_OK;
+	/* A migration that cannot be resumed stops the run before anything
+	 * of it, pre-apply included, has run. */
+	int rc = flux_plan_check(p, plan, err);
+	if (rc)
+		return rc;
 	if (plan->repeatable)
-		rc = run_stage(p, FLUX_STAGE_PRE, fn, ctx, err);
+		rc = run_stage(p, plan, FLUX_STAGE_PRE, fn, ctx, err);
 	if (rc)
 		goto refresh;
 	int record = plan->kind == FLUX_PLAN_APPLY ? FLUX_RECORD_REGISTER
 						   : FLUX_RECORD_UNREGISTER;
 	for (size_t i = 0; i < plan->count && !rc; i++)
-		rc = step(p, plan->items[i], plan->kind, record, fn, ctx, err);
+		rc = step(p, plan, plan->items[i], plan->kind, record, fn, ctx, err);
 	/* Post-apply runs even after a failed migration, as upstream does;
 	 * the migration's error stays the one reported.  Not after a lost
 	 * connection or a cancel: the user asked to stop. */
 	if (plan->repeatable && rc != FLUX_ERR_CONNECTION && rc != FLUX_ERR_CANCELLED) {
 		flux_error post;
-		int prc = run_stage(p, FLUX_STAGE_POST, fn, ctx, rc ? &post : err);
+		int prc = run_stage(p, plan, FLUX_STAGE_POST, fn, ctx, rc ? &post : err);
 		if (prc && rc)
 			flux_logf(&p->logger, FLUX_LOG_ERROR, "post-apply migration '%s' also "
 				  "failed: %s", post.migration, post.message);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "project.h"
 
@@ -25,9 +26,10 @@ static void clear_records(flux_project *p)
 	}
 	p->nrecords = 0;
 	for (size_t i = 0; i < p->nmarks; i++) {
-		free((char *)p->marks[i].id);
-		free((char *)p->marks[i].started_at);
-		free((char *)p->marks[i].progress);
+		free((char *)p->marks[i].pub.id);
+		free((char *)p->marks[i].pub.started_at);
+		free((char *)p->marks[i].pub.progress);
+		free(p->marks[i].resume);
 	}
 	p->nmarks = 0;
 }
@@ -39,10 +41,18 @@ void flux_project_close(flux_project *p)
 	flux_error e;
 	if (p->locked)
 		p->backend->unlock(p->state, &e);
-	if (p->connected)
+	/* No cancel() from now on: it may run only while connected. */
+	pthread_mutex_lock(&p->conn_lock);
+	int connected = p->connected;
+	p->connected = 0;
+	pthread_mutex_unlock(&p->conn_lock);
+	if (connected)
 		p->backend->disconnect(p->state, &e);
 	if (p->state)
 		p->backend->destroy(p->state);
+	pthread_mutex_destroy(&p->conn_lock);
+	pthread_mutex_destroy(&p->wait_lock);
+	pthread_cond_destroy(&p->wake);
 	clear_records(p);
 	free(p->records);
 	free(p->marks);
@@ -53,6 +63,8 @@ void flux_project_close(flux_project *p)
 	free(p);
 }
 
+/* The callbacks return FLUX_ERR_NOMEM when out of memory, which the
+ * backend hands back unchanged (backend.h, CALLBACKS). */
 static int on_record(void *ctx, const char *id, const char *hash, const char *at)
 {
 	flux_project *p = ctx;
@@ -60,7 +72,7 @@ static int on_record(void *ctx, const char *id, const char *hash, const char *at
 		size_t cap = p->cap_records ? p->cap_records * 2 : 64;
 		flux_record *r = realloc(p->records, cap * sizeof(*r));
 		if (!r)
-			return 1;
+			return FLUX_ERR_NOMEM;
 		p->records = r;
 		p->cap_records = cap;
 	}
@@ -72,34 +84,38 @@ static int on_record(void *ctx, const char *id, const char *hash, const char *at
 		free((char *)r->id);
 		free((char *)r->hash);
 		free((char *)r->applied_at);
-		return 1;
+		return FLUX_ERR_NOMEM;
 	}
 	p->nrecords++;
 	return 0;
 }
 
-static int on_mark(void *ctx, const char *id, int direction, const char *started_at,
-		   const char *progress)
+static int on_mark(void *ctx, const struct flux_mark *mark)
 {
 	flux_project *p = ctx;
 	if (p->nmarks == p->cap_marks) {
 		size_t cap = p->cap_marks ? p->cap_marks * 2 : 8;
-		flux_incomplete *m = realloc(p->marks, cap * sizeof(*m));
+		struct flux_mark_entry *m = realloc(p->marks, cap * sizeof(*m));
 		if (!m)
-			return 1;
+			return FLUX_ERR_NOMEM;
 		p->marks = m;
 		p->cap_marks = cap;
 	}
-	flux_incomplete *m = &p->marks[p->nmarks];
-	m->id = flux_strdup(id ? id : "");
-	m->direction = direction == FLUX_MARK_ROLLBACK ? FLUX_PLAN_ROLLBACK : FLUX_PLAN_APPLY;
-	m->started_at = flux_strdup(started_at ? started_at : "");
-	m->progress = flux_strdup(progress ? progress : "");
-	if (!m->id || !m->started_at || !m->progress) {
+	struct flux_mark_entry *e = &p->marks[p->nmarks];
+	flux_incomplete *m = &e->pub;
+	m->id = flux_strdup(mark->id ? mark->id : "");
+	m->direction = mark->direction == FLUX_MARK_ROLLBACK ? FLUX_PLAN_ROLLBACK
+							     : FLUX_PLAN_APPLY;
+	m->started_at = flux_strdup(mark->started_at ? mark->started_at : "");
+	m->progress = flux_strdup(mark->progress ? mark->progress : "");
+	e->resume = mark->resume && mark->resume[0] ? flux_strdup(mark->resume) : NULL;
+	if (!m->id || !m->started_at || !m->progress ||
+	    (mark->resume && mark->resume[0] && !e->resume)) {
 		free((char *)m->id);
 		free((char *)m->started_at);
 		free((char *)m->progress);
-		return 1;
+		free(e->resume);
+		return FLUX_ERR_NOMEM;
 	}
 	p->nmarks++;
 	return 0;
@@ -112,7 +128,8 @@ static int by_record_id(const void *a, const void *b)
 
 static int by_mark_id(const void *a, const void *b)
 {
-	return strcmp(((const flux_incomplete *)a)->id, ((const flux_incomplete *)b)->id);
+	return strcmp(((const struct flux_mark_entry *)a)->pub.id,
+		      ((const struct flux_mark_entry *)b)->pub.id);
 }
 
 /* A record whose id no migration file can have (NULL or empty, a control
@@ -139,16 +156,26 @@ static int check_id(const flux_project *p, const char *id, const char *what,
 	return FLUX_ERR_CORRUPT;
 }
 
+/* A backend that stops because a callback returned FLUX_ERR_NOMEM need
+ * not fill err (backend.h): say it here. */
+static int listed(int rc, flux_error *err)
+{
+	if (rc == FLUX_ERR_NOMEM && !err->message[0])
+		flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading the records");
+	return rc;
+}
+
 int flux_project_refresh(flux_project *p, flux_error *err)
 {
 	clear_records(p);
-	int rc = p->backend->list_applied(p->state, on_record, p, err);
-	if (!rc && FLUX_BACKEND_HAS(p->backend, list_marks))
-		rc = p->backend->list_marks(p->state, on_mark, p, err);
+	flux_error_clear(err);
+	int rc = listed(p->backend->list_applied(p->state, on_record, p, err), err);
+	if (!rc)
+		rc = listed(p->backend->list_marks(p->state, on_mark, p, err), err);
 	for (size_t i = 0; i < p->nrecords && !rc; i++)
 		rc = check_id(p, p->records[i].id, "record table", p->records[i].hash, err);
 	for (size_t i = 0; i < p->nmarks && !rc; i++)
-		rc = check_id(p, p->marks[i].id, "table of incomplete migrations", NULL, err);
+		rc = check_id(p, p->marks[i].pub.id, "table of incomplete migrations", NULL, err);
 	if (rc)
 		return rc;
 	if (p->nrecords)
@@ -162,15 +189,21 @@ size_t flux_project_incomplete_count(const flux_project *p) { return p->nmarks; 
 
 const flux_incomplete *flux_project_incomplete(const flux_project *p, size_t i)
 {
-	return i < p->nmarks ? &p->marks[i] : NULL;
+	return i < p->nmarks ? &p->marks[i].pub : NULL;
+}
+
+const struct flux_mark_entry *flux_project_mark(const flux_project *p, const char *id)
+{
+	struct flux_mark_entry key = {.pub = {.id = id}};
+	if (!p->nmarks)
+		return NULL;
+	return bsearch(&key, p->marks, p->nmarks, sizeof(*p->marks), by_mark_id);
 }
 
 const flux_incomplete *flux_project_incomplete_find(const flux_project *p, const char *id)
 {
-	flux_incomplete key = {.id = id};
-	if (!p->nmarks)
-		return NULL;
-	return bsearch(&key, p->marks, p->nmarks, sizeof(*p->marks), by_mark_id);
+	const struct flux_mark_entry *e = flux_project_mark(p, id);
+	return e ? &e->pub : NULL;
 }
 
 int flux_project_check_incomplete(const flux_project *p, flux_error *err)
@@ -178,7 +211,7 @@ int flux_project_check_incomplete(const flux_project *p, flux_error *err)
 	flux_error_clear(err);
 	if (!p->nmarks)
 		return FLUX_OK;
-	const flux_incomplete *m = &p->marks[0];
+	const flux_incomplete *m = &p->marks[0].pub;
 	const flux_migration *f = flux_migrations_find(p->migrations, m->id);
 	int apply = m->direction == FLUX_PLAN_APPLY;
 	flux_error_set(err, FLUX_ERR_INCOMPLETE, "migration '%s' stopped half-way %s "
@@ -189,14 +222,17 @@ int flux_project_check_incomplete(const flux_project *p, flux_error *err)
 	if (f)
 		snprintf(err->file, sizeof(err->file), "%s",
 			 apply ? flux_migration_path(f) : flux_migration_undo_path(f));
-	flux_error_detail(err, "it runs outside a transaction (-- flux: no-transaction), "
-			  "so the statements before the one that stopped stay in effect%s",
+	flux_error_detail(err, "it runs statement by statement outside a transaction "
+			  "(-- flux: no-transaction, or a database without transactional "
+			  "DDL), so the statements that completed stay in effect%s",
 			  p->nmarks > 1 ? "; more migrations are in the same state "
 					  "(flux status lists them)" : "");
-	flux_error_hint(err, "`flux %s` runs it again from its first statement: make "
-			"its statements safe to repeat (IF NOT EXISTS, DROP INDEX "
-			"CONCURRENTLY IF EXISTS for an invalid index) first",
-			apply ? "apply" : "rollback");
+	const char *cmd = apply ? "apply" : "rollback";
+	flux_error_hint(err, "fix the statement that stopped it and run `flux %s`: it "
+			"resumes after the statements that completed, which must stay "
+			"unchanged; or make its statements safe to repeat (IF NOT EXISTS) "
+			"and run `flux %s --restart` to run it from its first statement",
+			cmd, cmd);
 	return FLUX_ERR_INCOMPLETE;
 }
 
@@ -251,13 +287,28 @@ static int connect_backend(flux_project *p, flux_error *err)
 	}
 	warn_unused_options(p);
 	rc = p->backend->connect(p->state, err);
+	pthread_mutex_lock(&p->conn_lock);
 	p->connected = rc == FLUX_OK;
+	pthread_mutex_unlock(&p->conn_lock);
 	if (!rc) {
 		char safe[512];
-		flux_uri_redact(p->uri, safe, sizeof(safe));
+		flux_project_redact_uri(p, safe, sizeof(safe));
 		flux_logf(&p->logger, FLUX_LOG_INFO, "connected to %s", safe);
 	}
 	return rc;
+}
+
+size_t flux_project_redact_uri(const flux_project *p, char *out, size_t size)
+{
+	if (!size)
+		return 0;
+	if (p->backend && FLUX_BACKEND_HAS(p->backend, redact_uri)) {
+		out[0] = '\0';
+		size_t n = p->backend->redact_uri(p->uri, out, size);
+		out[size - 1] = '\0';
+		return n < size ? n : strlen(out);
+	}
+	return flux_uri_scheme_only(p->uri, out, size);
 }
 
 /* The lock, the record table (created when missing), the records.  A
@@ -268,18 +319,18 @@ static int lock_and_read_records(flux_project *p, const flux_open_options *o,
 {
 	int rc = FLUX_OK;
 	if (!o->read_only) {
-		rc = p->backend->lock(p->state, o->lock_timeout, err);
-		p->locked = rc == FLUX_OK;
+		rc = flux_lock_wait(p, o->lock_timeout, err);
 		if (rc)
 			return rc;
 		flux_logf(&p->logger, FLUX_LOG_DEBUG, "migration lock taken");
 	}
 	int initialized = 0;
 	rc = p->backend->is_initialized(p->state, &initialized, err);
+	p->initialized = !rc && initialized;
 	if (!rc && !initialized && !o->read_only) {
 		flux_logf(&p->logger, FLUX_LOG_INFO, "creating the record table");
 		rc = p->backend->initialize(p->state, err);
-		initialized = rc == FLUX_OK;
+		initialized = p->initialized = rc == FLUX_OK;
 	}
 	if (!rc && initialized)
 		rc = flux_project_refresh(p, err);
@@ -315,16 +366,25 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 		free(p);
 		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	}
+	pthread_mutex_init(&p->conn_lock, NULL);
+	pthread_mutex_init(&p->wait_lock, NULL);
+	/* Lock waits time out on the monotonic clock, like every time limit
+	 * of libflux: setting the wall clock changes none. */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	p->logger.fn = o->log;
 	p->logger.ctx = o->log_ctx;
 	p->logger.level = o->log_level;
 	flux_host_init(&p->host, &p->logger);
 	p->helpers.timeout = o->helper_timeout;
 	p->read_only = o->read_only != 0;
-	/* Published for flux_project_cancel() from a signal handler: the
-	 * helpers run before this function returns. */
+	/* Published for flux_project_cancel() from another thread: helpers
+	 * and the lock wait run before this function returns. */
 	if (o->opening)
-		*o->opening = p;
+		o->opening(o->opening_ctx, p);
 	int rc = FLUX_OK;
 	if (o->config) {
 		p->config = o->config;
@@ -334,7 +394,7 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 	}
 	if (rc) {
 		if (o->opening)
-			*o->opening = NULL;
+			o->opening(o->opening_ctx, NULL);
 		flux_project_close(p);
 		return rc;
 	}
@@ -381,7 +441,7 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 	if (!rc)
 		rc = lock_and_read_records(p, o, err);
 	if (o->opening)
-		*o->opening = NULL;
+		o->opening(o->opening_ctx, NULL);
 	if (rc) {
 		if (!err->code)
 			err->code = rc;
@@ -392,11 +452,25 @@ int flux_project_open(const flux_open_options *o, flux_project **out, flux_error
 	return FLUX_OK;
 }
 
+void flux_project_cancel(flux_project *p)
+{
+	pthread_mutex_lock(&p->wait_lock);
+	atomic_store(&p->cancelled, 1);
+	pthread_cond_broadcast(&p->wake);
+	pthread_mutex_unlock(&p->wait_lock);
+	flux_helpers_cancel(&p->helpers);
+	/* Held while the backend cancels, so that the main thread cannot
+	 * disconnect under it. */
+	pthread_mutex_lock(&p->conn_lock);
+	if (p->connected && FLUX_BACKEND_HAS(p->backend, cancel))
+		p->backend->cancel(p->state);
+	pthread_mutex_unlock(&p->conn_lock);
+}
+
 const flux_migrations *flux_project_migrations(const flux_project *p)
 {
 	return p->migrations;
 }
-const flux_config *flux_project_config(const flux_project *p) { return p->config; }
 const struct flux_backend *flux_project_backend(const flux_project *p)
 {
 	return p->backend;

@@ -3,8 +3,8 @@
  * of their output streams without deadlock.
  *
  * Each helper runs in a process group of its own, so that it and whatever
- * it started die together: when flux_project_cancel() asks (from a signal
- * handler, hence the lock-free table of running groups), when its time
+ * it started die together: when flux_project_cancel() asks (from another
+ * thread, hence the lock-free table of running groups), when its time
  * limit passes, when reading its output fails, and when it exits (a
  * background child it leaves behind would otherwise outlive flux, or hold
  * our pipes open for ever).  The group is a new session's: a helper has no
@@ -20,7 +20,6 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -54,13 +53,6 @@ static int claim_slot(flux_helpers *h, pid_t group)
 	/* No slot (more helpers at once than any caller runs): the loop
 	 * below still sees the cancel flag within a tick. */
 	return -1;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Whether the helper has exited, without reaping it: until it is reaped
@@ -128,7 +120,7 @@ static enum outcome collect(pid_t pid, flux_helpers *h, double deadline, struct 
 			return CANCELLED;
 		int wait_ms = s->open ? TICK_MS : idle_ms;
 		if (deadline > 0) {
-			double left = deadline - now();
+			double left = deadline - flux_clock_now();
 			if (left <= 0)
 				return TIMED_OUT;
 			if (left * 1000 < wait_ms)
@@ -215,7 +207,7 @@ int flux_spawn_capture(const char *const argv[], const char *cwd, const char *na
 				      strerror(rc));
 	}
 	int slot = claim_slot(h, pid);
-	double deadline = h && h->timeout > 0 ? now() + h->timeout : 0;
+	double deadline = h && h->timeout > 0 ? flux_clock_now() + h->timeout : 0;
 	struct streams s = {
 		.fds = {{.fd = po[0], .events = POLLIN}, {.fd = pe[0], .events = POLLIN}},
 		.bufs = {out, errout},

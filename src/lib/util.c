@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers: byte buffers, strings, paths, whole-file reads. */
+/* Small helpers: byte buffers, strings, paths, whole-file reads, the clock. */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -232,4 +233,11 @@ int flux_file_read(const char *path, char **data, size_t *len, flux_error *err)
 	*len = b.len;
 	*data = flux_buf_steal(&b);
 	return FLUX_OK;
+}
+
+double flux_clock_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -39,7 +39,7 @@ if "$bindir/flux" --backend-path "$work/manifests" -c flux.bad status "journal:$
 fi
 # Like a database, the journal directory must exist: a clear error first.
 if "$bindir/flux" --backend-path "$work/manifests" apply "journal:$work/out.d" -y >/dev/null 2>"$work/err" ||
-	! grep -q "cannot open $work/out.d/lock: No such file or directory" "$work/err"; then
+	! grep -q "cannot open $work/out.d: No such file or directory" "$work/err"; then
 	fail "a missing journal directory: $(cat "$work/err")"
 fi
 mkdir "$work/out.d"

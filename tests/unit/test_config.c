@@ -184,22 +184,44 @@ START_TEST(migration_path_relative_to_config)
 }
 END_TEST
 
-START_TEST(uri_redaction)
+/* [backend] values that name a database object, as host->option_identifier
+ * reads them for backends. */
+START_TEST(option_identifier)
 {
-	char out[256];
-	flux_uri_redact("postgresql://bob:s3cret@db:5432/app?sslmode=require", out, sizeof(out));
-	ck_assert_str_eq(out, "postgresql://bob:****@db:5432/app?sslmode=require");
-	flux_uri_redact("postgres://db/app?user=x&password=hunter2&a=b", out, sizeof(out));
-	ck_assert_str_eq(out, "postgres://db/app?user=x&password=****&a=b");
-	flux_uri_redact("host=db password='p w' user=bob", out, sizeof(out));
-	ck_assert_str_eq(out, "host=db password=**** user=bob");
-	flux_uri_redact("sqlite:demo.db", out, sizeof(out));
-	ck_assert_str_eq(out, "sqlite:demo.db");
-	/* Shorter than the mask, repeated, and an '@' inside the password. */
-	flux_uri_redact("postgresql:///app?password=ab&host=/tmp&password=c", out, sizeof(out));
-	ck_assert_str_eq(out, "postgresql:///app?password=****&host=/tmp&password=****");
-	flux_uri_redact("postgresql://bob:p@ss@db/app#frag", out, sizeof(out));
-	ck_assert_str_eq(out, "postgresql://bob:****@db/app#frag");
+	flux_config *cfg = load_ok("[flux]\nbackend = \"x\"\nmigration_directory = \"m\"\n"
+				   "[backend]\ngood = \"Schema_2\"\ndash = \"bad-name\"\n"
+				   "long = \"abcdefghij\"\nempty = \"\"\nnumber = 42\n"
+				   "nl = \"a\\nb\"\n");
+	const struct flux_options *o = flux_config_backend_options(cfg);
+	const char *v = NULL;
+	flux_error err;
+	ck_assert_int_eq(flux_options_identifier(o, "good", "d", 63, &v, &err), FLUX_OK);
+	ck_assert_str_eq(v, "Schema_2");
+	/* Missing: the backend's default, which is not checked. */
+	ck_assert_int_eq(flux_options_identifier(o, "absent", "my-default", 63, &v, &err),
+			 FLUX_OK);
+	ck_assert_str_eq(v, "my-default");
+	ck_assert_int_eq(flux_options_identifier(o, "dash", "d", 63, &v, &err), FLUX_ERR_CONFIG);
+	ck_assert_msg(strstr(err.message, "flux.toml:6: [backend] dash 'bad-name' must match "
+			     "^[A-Za-z0-9_]+$ (at most 63 bytes)"), "got: %s", err.message);
+	ck_assert_int_eq(err.line, 6);
+	ck_assert_ptr_nonnull(strstr(err.file, "flux.toml"));
+	/* The length bound is the caller's; exactly max_len passes. */
+	ck_assert_int_eq(flux_options_identifier(o, "long", "d", 10, &v, &err), FLUX_OK);
+	ck_assert_int_eq(flux_options_identifier(o, "long", "d", 9, &v, &err), FLUX_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, ":7: [backend] long 'abcdefghij' must match "
+				     "^[A-Za-z0-9_]+$ (at most 9 bytes)"));
+	ck_assert_int_eq(flux_options_identifier(o, "empty", "d", 63, &v, &err), FLUX_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, ":8: [backend] empty '' must match"));
+	/* Not a string at all: the typed read's own message. */
+	ck_assert_int_eq(flux_options_identifier(o, "number", "d", 63, &v, &err),
+			 FLUX_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err.message, ":9: [backend] number must be a string"));
+	/* A control character is refused and shown escaped, on one line. */
+	ck_assert_int_eq(flux_options_identifier(o, "nl", "d", 63, &v, &err), FLUX_ERR_CONFIG);
+	ck_assert_msg(strstr(err.message, ":10: [backend] nl 'a\\nb' must match") &&
+		      !strchr(err.message, '\n'), "got: %s", err.message);
+	flux_config_free(cfg);
 }
 END_TEST
 
@@ -537,7 +559,7 @@ int main(void)
 	tcase_add_test(tc, required_keys_and_duplicates);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, migration_path_relative_to_config);
-	tcase_add_test(tc, uri_redaction);
+	tcase_add_test(tc, option_identifier);
 	tcase_add_test(tc, empty_strings);
 	tcase_add_test(tc, nul_byte_refused);
 	tcase_add_test(tc, unicode_nul_escape_refused);

@@ -103,7 +103,7 @@ START_TEST(directive_no_transaction)
 	tu_write(d, "3.sql", "SELECT 1;\n-- flux: no-transaction\n");
 	tu_write(d, "4.sql", "-- flux: no-transactions\n");
 	flux_migrations *set = read_ok(d);
-	unsigned int want[] = {FLUX_APPLY_NO_TRANSACTION, FLUX_APPLY_NO_TRANSACTION, 0, 0};
+	unsigned int want[] = {FLUX_MIGRATION_NO_TRANSACTION, FLUX_MIGRATION_NO_TRANSACTION, 0, 0};
 	for (int i = 0; i < 4; i++)
 		ck_assert_uint_eq(flux_migration_flags(flux_migrations_get(set, FLUX_STAGE_MAIN, i)),
 				  want[i]);

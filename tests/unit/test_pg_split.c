@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The statement splitter used for no-transaction PostgreSQL migrations,
- * and connection string normalisation. */
+/* The PostgreSQL backend's statement splitter, connection string
+ * normalisation and the hiding of passwords in libpq's messages; redact_uri
+ * is tested through the module in test_conformance. */
 #include <config.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,17 +9,31 @@
 #include "pg.h"
 #include "testutil.h"
 
+struct got {
+	size_t n;
+	size_t offset[16], len[16];
+	size_t stop_at;    /* return 42 at this statement (1-based); 0: never */
+};
+
+static int collect(void *ctx, size_t offset, size_t len)
+{
+	struct got *g = ctx;
+	ck_assert_uint_lt(g->n, 16);
+	g->offset[g->n] = offset;
+	g->len[g->n++] = len;
+	return g->n == g->stop_at ? 42 : 0;
+}
+
 static void expect(const char *sql, size_t n, const char *const *want)
 {
-	struct pg_stmt *st;
-	size_t got = pg_split(sql, strlen(sql), &st);
-	ck_assert_uint_eq(got, n);
+	struct got g = {0};
+	ck_assert_int_eq(pg_split(sql, strlen(sql), collect, &g), 0);
+	ck_assert_uint_eq(g.n, n);
 	for (size_t i = 0; i < n; i++) {
-		ck_assert_uint_eq(st[i].len, strlen(want[i]));
-		ck_assert_msg(strncmp(sql + st[i].offset, want[i], st[i].len) == 0,
-			      "statement %zu: %.*s", i, (int)st[i].len, sql + st[i].offset);
+		ck_assert_uint_eq(g.len[i], strlen(want[i]));
+		ck_assert_msg(strncmp(sql + g.offset[i], want[i], g.len[i]) == 0,
+			      "statement %zu: %.*s", i, (int)g.len[i], sql + g.offset[i]);
 	}
-	free(st);
 }
 
 START_TEST(splits_at_top_level_semicolons)
@@ -36,6 +51,10 @@ START_TEST(splits_at_top_level_semicolons)
 	const char *w5[] = {"SELECT $1"};
 	expect(";;  ; SELECT $1", 1, w5);
 	expect("  -- only a comment;\n /* and; this */ ", 0, NULL);
+	/* The callback's status stops the split at once and comes back. */
+	struct got g = {.stop_at = 2};
+	ck_assert_int_eq(pg_split("SELECT 1; SELECT 2; SELECT 3", 28, collect, &g), 42);
+	ck_assert_uint_eq(g.n, 2);
 }
 END_TEST
 
@@ -84,7 +103,8 @@ static char *scrub(const char *uri, const char *msg)
 {
 	static char out[512];
 	struct pg_secrets sec = {0};
-	ck_assert_int_eq(pg_secrets_find(&sec, uri), 0);
+	static const char *const keys[] = {"password", "sslpassword", NULL};
+	ck_assert_int_eq(pg_secrets_find(&sec, uri, keys), 0);
 	pg_scrub(&sec, msg, out, sizeof(out));
 	pg_secrets_free(&sec);
 	return out;

@@ -2,9 +2,11 @@
 /* The runner driven through libflux with a real module (test-good) and a
  * real SQLite file: plans, execution, validation, failures. */
 #include <config.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <flux/flux.h>
@@ -43,6 +45,71 @@ static flux_project *open_p(const char *uri_fmt)
 	int rc = flux_project_open(&o, &p, &err);
 	ck_assert_msg(rc == FLUX_OK, "open: %s", err.message);
 	return p;
+}
+
+/* Open with the test modules of fixture (NULL: the build tree's
+ * backends) on test:PROJ/records.txt; *p is NULL on failure. */
+struct opened {
+	char log[8192];          /* what the host logged, one line each */
+	flux_project *p;
+	int rc;
+	flux_error err;
+	double seconds;
+};
+
+static void collect_log(void *ctx, int level, const char *message)
+{
+	struct opened *o = ctx;
+	size_t n = strlen(o->log);
+	snprintf(o->log + n, sizeof(o->log) - n, "%d %s\n", level, message);
+}
+
+static void open_test(struct opened *r, const char *fixture, double lock_timeout,
+		      void (*opening)(void *, flux_project *))
+{
+	char cfg[4200], uri[4200];
+	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
+	snprintf(uri, sizeof(uri), "test:%s/records.txt", proj);
+	flux_open_options o;
+	flux_open_options_init(&o);
+	o.config_path = cfg;
+	o.uri = uri;
+	o.backend_path = fixture ? tu_fixture(fixture) : BUILD_BACKENDS;
+	o.lock_timeout = lock_timeout;
+	o.log = collect_log;
+	o.log_ctx = r;
+	o.log_level = FLUX_LOG_DEBUG;
+	o.opening = opening;
+	r->log[0] = '\0';
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	r->rc = flux_project_open(&o, &r->p, &r->err);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	r->seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+/* The statements the test backend executed, as "S1|S2|..." (each
+ * trimmed), then the log is emptied. */
+static const char *executed(void)
+{
+	static char out[4096];
+	char path[4300], buf[8192] = "";
+	snprintf(path, sizeof(path), "%s/records.txt.log", proj);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	unlink(path);
+	out[0] = '\0';
+	for (char *st = buf, *end; (end = strstr(st, "\n--\n")); st = end + 4) {
+		*end = '\0';
+		while (*st == ' ' || *st == '\n')
+			st++;
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", out[0] ? "|" : "",
+			 st);
+	}
+	return out;
 }
 
 static int apply(flux_project *p, long n, flux_error *err)
@@ -131,34 +198,6 @@ START_TEST(testing_one_migration_on_its_data)
 	ck_assert_int_eq(apply_to(p, "001_a", 0, &err), FLUX_OK);
 	ck_assert_int_eq(apply_to(p, "004_nope", 0, &err), FLUX_ERR_NOT_FOUND);
 	ck_assert_ptr_nonnull(strstr(err.message, "no migration '004_nope'"));
-	flux_project_close(p);
-}
-END_TEST
-
-/* A module built for ABI 1.0 ends before the mark operations; the host
- * must not read past its size (the fixture's bytes there are poison) and
- * runs no-transaction migrations without marks. */
-START_TEST(abi_1_0_module_runs_without_marks)
-{
-	project("test-abi10", NULL);
-	tu_write(proj, "migrations/003_c.sql", "-- flux: no-transaction\nSELECT 1;\nSELECT FAIL;\n");
-	char cfg[4200], uri[4200];
-	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
-	snprintf(uri, sizeof(uri), "test:%s/records.txt", proj);
-	flux_open_options o;
-	flux_open_options_init(&o);
-	o.config_path = cfg;
-	o.uri = uri;
-	o.backend_path = tu_fixture("abi-1-0");
-	flux_project *p;
-	flux_error err;
-	ck_assert_msg(flux_project_open(&o, &p, &err) == FLUX_OK, "open: %s", err.message);
-	ck_assert_uint_eq(flux_project_backend(p)->abi_version, 1u << 16);
-	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
-	ck_assert_str_eq(err.migration, "003_c");
-	ck_assert_uint_eq(flux_project_record_count(p), 2);
-	ck_assert_uint_eq(flux_project_incomplete_count(p), 0);
-	ck_assert_int_eq(flux_project_check_incomplete(p, &err), FLUX_OK);
 	flux_project_close(p);
 }
 END_TEST
@@ -309,6 +348,350 @@ START_TEST(open_errors)
 }
 END_TEST
 
+/* ---- lock waiting: the host's loop over try_lock ---------------------- */
+
+static void hold_lock(const char *holder)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "records.txt.held");
+	tu_write(proj, name, holder);
+}
+
+START_TEST(lock_timeout_names_lock_and_holder)
+{
+	project("test-good", NULL);
+	hold_lock("pid 4242 (a test)\n");
+	struct opened r;
+	open_test(&r, NULL, 0.3, NULL);
+	ck_assert_int_eq(r.rc, FLUX_ERR_LOCK_TIMEOUT);
+	ck_assert_ptr_null(r.p);
+	char want[4400];
+	snprintf(want, sizeof(want), "waiting for the test lock %s/records.txt.held, held by pid "
+		 "4242 (a test)", proj);
+	ck_assert_msg(strncmp(r.err.message, "gave up after 0.", 16) == 0 &&
+		      strstr(r.err.message, want), "got: %s", r.err.message);
+	ck_assert_msg(r.seconds >= 0.3 && r.seconds < 2, "took %.2f s", r.seconds);
+	/* Shorter than a second: no warning. */
+	ck_assert_ptr_null(strstr(r.log, "waiting for"));
+	/* Longer: one warning, after a second, with the holder. */
+	open_test(&r, NULL, 1.3, NULL);
+	ck_assert_int_eq(r.rc, FLUX_ERR_LOCK_TIMEOUT);
+	snprintf(want, sizeof(want), "%d waiting for the test lock %s/records.txt.held, held by "
+		 "pid 4242 (a test)\n", FLUX_LOG_WARNING, proj);
+	ck_assert_msg(strstr(r.log, want) && strstr(r.log, want) == strrchr(r.log, '\n') -
+		      strlen(want) + 1, "log: %s", r.log);
+	/* A holder the database cannot name. */
+	hold_lock("");
+	open_test(&r, NULL, 0.1, NULL);
+	ck_assert_msg(strstr(r.err.message, "records.txt.held (its holder is not known)"),
+		      "got: %s", r.err.message);
+}
+END_TEST
+
+static void *release_later(void *arg)
+{
+	(void)arg;
+	usleep(400 * 1000);
+	char path[4300];
+	snprintf(path, sizeof(path), "%s/records.txt.held", proj);
+	unlink(path);
+	return NULL;
+}
+
+START_TEST(lock_wait_without_limit_ends_when_freed)
+{
+	project("test-good", NULL);
+	hold_lock("pid 1\n");
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, release_later, NULL), 0);
+	static struct opened r;
+	open_test(&r, NULL, -1, NULL);
+	pthread_join(t, NULL);
+	ck_assert_msg(r.rc == FLUX_OK, "%s", r.err.message);
+	ck_assert_msg(r.seconds >= 0.4 && r.seconds < 3, "took %.2f s", r.seconds);
+	flux_project_close(r.p);
+}
+END_TEST
+
+/* The opening project, published by libflux, and a thread that cancels
+ * it after a while, as the CLI's watcher does on Ctrl-C. */
+static pthread_mutex_t opening_lock = PTHREAD_MUTEX_INITIALIZER;
+static flux_project *opening_p;
+
+static void on_opening(void *ctx, flux_project *p)
+{
+	(void)ctx;
+	pthread_mutex_lock(&opening_lock);
+	opening_p = p;
+	pthread_mutex_unlock(&opening_lock);
+}
+
+static void *cancel_opening(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);
+	pthread_mutex_lock(&opening_lock);
+	if (opening_p)
+		flux_project_cancel(opening_p);
+	pthread_mutex_unlock(&opening_lock);
+	return NULL;
+}
+
+START_TEST(cancel_ends_lock_wait_at_once)
+{
+	project("test-good", NULL);
+	hold_lock("pid 1\n");
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, cancel_opening, NULL), 0);
+	struct opened r;
+	open_test(&r, NULL, -1, on_opening);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(r.rc, FLUX_ERR_CANCELLED);
+	ck_assert_str_eq(r.err.message, "cancelled while waiting for the migration lock; "
+			 "nothing was changed");
+	ck_assert_msg(r.seconds < 1.0, "took %.2f s", r.seconds);
+	ck_assert_ptr_null(opening_p);
+	ck_assert_ptr_null(r.p);
+}
+END_TEST
+
+/* ---- statement by statement: no transactional DDL, marks, resume ------ */
+
+/* A project on test-nontx (no transactional DDL): 001_a and 002_b as in
+ * project(), and 003_c given. */
+static void nontx_project(const char *c_sql)
+{
+	project("test-nontx", NULL);
+	tu_write(proj, "migrations/003_c.sql", c_sql);
+}
+
+static flux_project *open_nontx(void)
+{
+	/* The log goes on into r while the project lives. */
+	static struct opened r;
+	open_test(&r, "nontx", -1, NULL);
+	ck_assert_msg(r.rc == FLUX_OK, "open: %s", r.err.message);
+	return r.p;
+}
+
+static const char *marks_file(void)
+{
+	static char buf[4096];
+	char path[4300];
+	snprintf(path, sizeof(path), "%s/records.txt.marks", proj);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+START_TEST(no_transactional_ddl_runs_statement_by_statement)
+{
+	nontx_project("SELECT 1;\nSELECT 2;\n");
+	flux_project *p = open_nontx();
+	flux_error err;
+	ck_assert_msg(apply(p, -1, &err) == FLUX_OK, "%s", err.message);
+	/* The repeatable and every migration, one statement per execute(),
+	 * without the ';', and no mark is left. */
+	ck_assert_str_eq(executed(), "CREATE TABLE IF NOT EXISTS runs (x int)|INSERT INTO runs "
+			 "VALUES (1)|CREATE TABLE a (x int)|CREATE TABLE b (x int)|SELECT 1|"
+			 "SELECT 2");
+	ck_assert_uint_eq(flux_project_record_count(p), 3);
+	ck_assert_str_eq(marks_file(), "");
+	flux_project_close(p);
+}
+END_TEST
+
+START_TEST(failure_half_way_then_resume)
+{
+	nontx_project("SELECT 1;\nSELECT FAIL;\nSELECT 3;\n");
+	flux_project *p = open_nontx();
+	flux_error err;
+	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
+	ck_assert_str_eq(err.message, "test backend refuses FAIL");
+	ck_assert_str_eq(err.migration, "003_c");
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_int_eq(err.column, 8);
+	ck_assert_msg(strstr(err.detail, "the word FAIL\nmigration run statement by statement "
+			     "(the database has no transactional DDL): statement 2 of 3 failed; "
+			     "the statements before it ran and stay in effect"), "detail: %s",
+		      err.detail);
+	ck_assert_msg(strstr(err.hint, "fix statement 2 and run `flux apply` again: it resumes "
+			     "after the 1 statements that completed"), "hint: %s", err.hint);
+	/* Never claimed rolled back: the mark says what ran. */
+	ck_assert_uint_eq(flux_project_record_count(p), 2);
+	const flux_incomplete *inc = flux_project_incomplete_find(p, "003_c");
+	ck_assert_ptr_nonnull(inc);
+	ck_assert_str_eq(inc->progress, "statement 2 of 3 failed (SQLSTATE TB001): test backend "
+			 "refuses FAIL; 1 of 3 ran before it");
+	ck_assert_int_eq(flux_project_check_incomplete(p, &err), FLUX_ERR_INCOMPLETE);
+	ck_assert_ptr_nonnull(strstr(err.hint, "`flux apply --restart`"));
+	executed();
+	flux_project_close(p);
+
+	/* The usual fix edits the failing statement: the first is not run again. */
+	tu_write(proj, "migrations/003_c.sql", "SELECT 1;\nSELECT 2;\nSELECT 3;\n");
+	p = open_nontx();
+	flux_plan *plan;
+	ck_assert_int_eq(flux_plan_apply(p, -1, &plan, &err), FLUX_OK);
+	ck_assert_int_eq(flux_plan_check(p, plan, &err), FLUX_OK);
+	ck_assert_int_eq(flux_plan_execute(p, plan, NULL, NULL, &err), FLUX_OK);
+	flux_plan_free(plan);
+	ck_assert_str_eq(executed(), "CREATE TABLE IF NOT EXISTS runs (x int)|INSERT INTO runs "
+			 "VALUES (1)|SELECT 2|SELECT 3");
+	ck_assert_uint_eq(flux_project_record_count(p), 3);
+	ck_assert_uint_eq(flux_project_incomplete_count(p), 0);
+	ck_assert_str_eq(marks_file(), "");
+	flux_project_close(p);
+}
+END_TEST
+
+START_TEST(changed_completed_statement_refused_then_restart)
+{
+	nontx_project("SELECT 1;\nSELECT FAIL;\nSELECT 3;\n");
+	flux_project *p = open_nontx();
+	flux_error err;
+	ck_assert_int_eq(apply(p, -1, &err), FLUX_ERR_MIGRATION);
+	flux_project_close(p);
+	executed();
+	tu_write(proj, "migrations/003_c.sql", "-- fixed\nSELECT 10;\nSELECT 2;\nSELECT 3;\n");
+	p = open_nontx();
+	flux_plan *plan;
+	ck_assert_int_eq(flux_plan_apply(p, -1, &plan, &err), FLUX_OK);
+	ck_assert_int_eq(flux_plan_check(p, plan, &err), FLUX_ERR_INCOMPLETE);
+	ck_assert_str_eq(err.message, "cannot resume migration '003_c': statement 1 of the 1 "
+			 "that completed before it stopped has changed");
+	ck_assert_ptr_nonnull(strstr(err.file, "migrations/003_c.sql"));
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_str_eq(err.line_text, "SELECT 10;");
+	ck_assert_str_eq(err.migration, "003_c");
+	ck_assert_ptr_nonnull(strstr(err.hint, "restore statement 1 as it was to resume after "
+				     "the 1 completed statements"));
+	ck_assert_ptr_nonnull(strstr(err.hint, "`flux apply --restart` runs '003_c' from its "
+				     "first statement"));
+	/* Execute refuses the same way, before anything (pre-apply too) runs. */
+	ck_assert_int_eq(flux_plan_execute(p, plan, NULL, NULL, &err), FLUX_ERR_INCOMPLETE);
+	ck_assert_str_eq(executed(), "");
+	flux_plan_set_restart(plan, 1);
+	ck_assert_int_eq(flux_plan_check(p, plan, &err), FLUX_OK);
+	ck_assert_msg(flux_plan_execute(p, plan, NULL, NULL, &err) == FLUX_OK, "%s", err.message);
+	flux_plan_free(plan);
+	ck_assert_str_eq(executed(), "CREATE TABLE IF NOT EXISTS runs (x int)|INSERT INTO runs "
+			 "VALUES (1)|-- fixed\nSELECT 10|SELECT 2|SELECT 3");
+	ck_assert_uint_eq(flux_project_incomplete_count(p), 0);
+	ck_assert_uint_eq(flux_project_record_count(p), 3);
+	flux_project_close(p);
+}
+END_TEST
+
+/* A mark an older flux wrote (no resume text), and one of the other
+ * direction: refused, naming the migration; --restart runs it. */
+START_TEST(marks_that_cannot_be_resumed)
+{
+	nontx_project("SELECT 1;\nSELECT 2;\n");
+	tu_write(proj, "records.txt", "");
+	tu_write(proj, "records.txt.marks", "003_c\t1\tstatement 2 failed: x; 1 ran before it\t\n");
+	flux_project *p = open_nontx();
+	flux_error err;
+	flux_plan *plan;
+	ck_assert_int_eq(flux_plan_apply(p, -1, &plan, &err), FLUX_OK);
+	ck_assert_int_eq(flux_plan_check(p, plan, &err), FLUX_ERR_INCOMPLETE);
+	ck_assert_str_eq(err.message, "migration '003_c' stopped half-way while being applied "
+			 "(started 2024-01-01 00:00:00: statement 2 failed: x; 1 ran before it), "
+			 "and its mark does not say which statements completed");
+	ck_assert_ptr_nonnull(strstr(err.hint, "`flux apply --restart`"));
+	ck_assert_str_eq(err.migration, "003_c");
+	flux_plan_set_restart(plan, 1);
+	ck_assert_msg(flux_plan_execute(p, plan, NULL, NULL, &err) == FLUX_OK, "%s", err.message);
+	flux_plan_free(plan);
+	ck_assert_uint_eq(flux_project_incomplete_count(p), 0);
+	flux_project_close(p);
+
+	/* An undo that stopped half-way: apply cannot resume it. */
+	nontx_project("SELECT 1;\n");
+	tu_write(proj, "records.txt", "");
+	tu_write(proj, "records.txt.marks", "003_c\t2\t1 of 2 statements ran\tflux-resume 1 0\n");
+	p = open_nontx();
+	ck_assert_int_eq(flux_plan_apply(p, -1, &plan, &err), FLUX_OK);
+	ck_assert_int_eq(flux_plan_execute(p, plan, NULL, NULL, &err), FLUX_ERR_INCOMPLETE);
+	ck_assert_str_eq(err.message, "migration '003_c' stopped half-way while being rolled back "
+			 "(started 2024-01-01 00:00:00: 1 of 2 statements ran), so `flux apply` "
+			 "cannot resume it");
+	ck_assert_ptr_nonnull(strstr(err.hint, "`flux apply --restart`"));
+	ck_assert_str_eq(executed(), "");
+	flux_plan_set_restart(plan, 1);
+	ck_assert_msg(flux_plan_execute(p, plan, NULL, NULL, &err) == FLUX_OK, "%s", err.message);
+	flux_plan_free(plan);
+	ck_assert_uint_eq(flux_project_incomplete_count(p), 0);
+	ck_assert_uint_eq(flux_project_record_count(p), 3);
+	flux_project_close(p);
+}
+END_TEST
+
+static flux_project *to_cancel;
+
+static void *cancel_later(void *arg)
+{
+	(void)arg;
+	usleep(300 * 1000);
+	flux_project_cancel(to_cancel);
+	return NULL;
+}
+
+/* Cancelled from another thread inside the second of three statements:
+ * the first stays done and the mark says so; nothing claims a rollback. */
+START_TEST(cancel_statement_by_statement)
+{
+	nontx_project("SELECT 1;\nSELECT SLEEP;\nSELECT 3;\n");
+	flux_project *p = open_nontx();
+	flux_error err;
+	flux_plan *plan;
+	ck_assert_int_eq(flux_plan_apply(p, -1, &plan, &err), FLUX_OK);
+	to_cancel = p;
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, cancel_later, NULL), 0);
+	int rc = flux_plan_execute(p, plan, NULL, NULL, &err);
+	pthread_join(t, NULL);
+	flux_plan_free(plan);
+	ck_assert_int_eq(rc, FLUX_ERR_CANCELLED);
+	ck_assert_str_eq(err.message, "cancelled while applying '003_c'; it ran outside a "
+			 "transaction and stopped half-way");
+	ck_assert_str_eq(err.detail, "1 of 3 statements completed and stay in effect; the "
+			 "database said: cancelled by the test backend");
+	const flux_incomplete *inc = flux_project_incomplete_find(p, "003_c");
+	ck_assert_ptr_nonnull(inc);
+	ck_assert_str_eq(inc->progress, "statement 2 of 3 failed: cancelled by the test "
+			 "backend; 1 of 3 ran before it");
+	flux_project_close(p);
+}
+END_TEST
+
+START_TEST(uri_shown_redacted_by_the_backend)
+{
+	project("test-good", NULL);
+	char cfg[4200], uri[4200], want[4200], got[4200];
+	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
+	snprintf(uri, sizeof(uri), "test:%s/records.txt?password=hunter2", proj);
+	flux_open_options o;
+	flux_open_options_init(&o);
+	o.config_path = cfg;
+	o.uri = uri;
+	o.backend_path = BUILD_BACKENDS;
+	flux_project *p;
+	flux_error err;
+	ck_assert_int_eq(flux_project_open(&o, &p, &err), FLUX_OK);
+	snprintf(want, sizeof(want), "test:%s/records.txt?password=****", proj);
+	ck_assert_uint_eq(flux_project_redact_uri(p, got, sizeof(got)), strlen(want));
+	ck_assert_str_eq(got, want);
+	/* Cut to the buffer, still NUL-terminated. */
+	flux_project_redact_uri(p, got, 8);
+	ck_assert_str_eq(got, "test:/t");
+	flux_project_close(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runner");
@@ -316,12 +699,20 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, apply_n_then_all_then_rollback);
 	tcase_add_test(tc, testing_one_migration_on_its_data);
-	tcase_add_test(tc, abi_1_0_module_runs_without_marks);
 	tcase_add_test(tc, generated_sql_errors_point_into_the_source);
 	tcase_add_test(tc, failure_rolls_back_and_locates);
 	tcase_add_test(tc, corruption_is_detected);
 	tcase_add_test(tc, third_party_module_end_to_end);
 	tcase_add_test(tc, open_errors);
+	tcase_add_test(tc, lock_timeout_names_lock_and_holder);
+	tcase_add_test(tc, lock_wait_without_limit_ends_when_freed);
+	tcase_add_test(tc, cancel_ends_lock_wait_at_once);
+	tcase_add_test(tc, no_transactional_ddl_runs_statement_by_statement);
+	tcase_add_test(tc, failure_half_way_then_resume);
+	tcase_add_test(tc, changed_completed_statement_refused_then_restart);
+	tcase_add_test(tc, marks_that_cannot_be_resumed);
+	tcase_add_test(tc, cancel_statement_by_statement);
+	tcase_add_test(tc, uri_shown_redacted_by_the_backend);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
