@@ -382,7 +382,9 @@ static int mdb_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_err
 {
 	struct mdb *m = state;
 	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at FROM %s ORDER BY id", m->table_q);
+	/* Byte order whatever the collation (the host's order is strcmp's). */
+	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at FROM %s ORDER BY CAST(id AS "
+		 "BINARY)", m->table_q);
 	MYSQL_RES *res;
 	int rc = mdb_rows(m, sql, &res, "reading applied migrations", err);
 	if (rc)
@@ -448,7 +450,7 @@ static int mdb_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *e
 		return FLUX_OK;
 	char sql[256];
 	snprintf(sql, sizeof(sql), "SELECT id, direction, started_at, progress, resume FROM %s "
-		 "ORDER BY id", m->marks_q);
+		 "ORDER BY CAST(id AS BINARY)", m->marks_q);
 	MYSQL_RES *res;
 	int rc = mdb_rows(m, sql, &res, "reading the marks of unfinished migrations", err);
 	if (rc)
@@ -515,6 +517,17 @@ static size_t mdb_redact(const char *uri, char *out, size_t size)
 	return mdb_uri_redact(uri, out, size);
 }
 
+/* Hand fn one statement with its terminator, as the mariadb client takes
+ * it; frees b. */
+static int describe_one(struct mdb *m, struct mdb_buf *b, flux_text_fn fn, void *ctx,
+			flux_error *err)
+{
+	mdb_buf_str(b, ";");
+	int rc = b->oom ? nomem(m, err) : fn(ctx, b->s, b->len);
+	mdb_buf_free(b);
+	return rc;
+}
+
 static int mdb_describe_sql(void *state, int kind, const struct flux_step *step,
 			    const struct flux_mark *mark, flux_text_fn fn, void *ctx,
 			    flux_error *err)
@@ -529,12 +542,16 @@ static int mdb_describe_sql(void *state, int kind, const struct flux_step *step,
 		mdb_buf_str(&b, "COMMIT");
 		break;
 	case FLUX_SQL_INITIALIZE:
-		for (int i = 0; init_sql(m, i, &b) >= 0; i++)
-			if (b.len && b.s[b.len - 1] != '\n')
-				mdb_buf_str(&b, ";\n");
-		if (b.len >= 2)
-			b.len -= 2, b.s[b.len] = '\0';
-		break;
+		for (int i = 0;; i++) {
+			int more = init_sql(m, i, &b);
+			if (more < 0)
+				return FLUX_OK;
+			if (more) {
+				int rc = describe_one(m, &b, fn, ctx, err);
+				if (rc)
+					return rc;
+			}
+		}
 	case FLUX_SQL_REGISTER:
 	case FLUX_SQL_UNREGISTER:
 	case FLUX_SQL_MARK_DELETE:
@@ -545,6 +562,12 @@ static int mdb_describe_sql(void *state, int kind, const struct flux_step *step,
 	case FLUX_SQL_MARK_SAVE:
 		if (!mark)
 			return m->host->error_set(err, FLUX_ERR_INVALID, "describe_sql: no mark");
+		if (!m->has_marks) {
+			init_sql(m, 2, &b);
+			int rc = describe_one(m, &b, fn, ctx, err);
+			if (rc)
+				return rc;
+		}
 		mark_sql(m, mark, &b);
 		break;
 	default:
@@ -552,13 +575,7 @@ static int mdb_describe_sql(void *state, int kind, const struct flux_step *step,
 		return m->host->error_set(err, FLUX_ERR_UNSUPPORTED, "describe_sql: kind %d is "
 					  "not one this backend sends", kind);
 	}
-	if (b.oom) {
-		mdb_buf_free(&b);
-		return nomem(m, err);
-	}
-	int rc = fn(ctx, b.s ? b.s : "", b.len);
-	mdb_buf_free(&b);
-	return rc;
+	return describe_one(m, &b, fn, ctx, err);
 }
 
 FLUX_BACKEND_MODULE;
@@ -603,6 +620,7 @@ static const struct flux_backend mysql_backend = {
 static int registration(const struct flux_host *host, const struct flux_backend *b,
 			const struct flux_backend **out, flux_error *err)
 {
+	/* Every 2.x host has it; a table shorter than 2.0's is a broken host. */
 	if (!FLUX_HOST_HAS(host, option_identifier))
 		return host->error_set(err, FLUX_ERR_UNSUPPORTED, "the %s backend needs a flux "
 				       "whose backend ABI offers option_identifier (2.0 or "
@@ -616,10 +634,8 @@ static int registration(const struct flux_host *host, const struct flux_backend 
 	return FLUX_OK;
 }
 
-FLUX_BACKEND_EXPORT int flux_mariadb_backend(const struct flux_host *host,
-					     const struct flux_backend **out, flux_error *err);
-FLUX_BACKEND_EXPORT int flux_mysql_backend(const struct flux_host *host,
-					   const struct flux_backend **out, flux_error *err);
+FLUX_BACKEND_EXPORT flux_backend_register flux_mariadb_backend;
+FLUX_BACKEND_EXPORT flux_backend_register flux_mysql_backend;
 
 int flux_mariadb_backend(const struct flux_host *host, const struct flux_backend **out,
 			 flux_error *err)
