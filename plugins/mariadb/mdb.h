@@ -74,10 +74,11 @@ void mdb_buf_str(struct mdb_buf *b, const char *s);
 void mdb_buf_literal(struct mdb_buf *b, const char *s);
 void mdb_buf_free(struct mdb_buf *b);
 
-/* The 1-based byte offset in sql of what the server's message points at:
- * "... near 'TEXT' at line N" (the parser's form) gives TEXT's offset on
- * line N when found there, else the start of line N; 0 when the message
- * names no line. */
-long mdb_error_position(const char *sql, size_t len, const char *message);
+/* The 1-based byte offset in sql of what the server's message (error
+ * errnum) points at: "... near 'TEXT' at line N" (the parser's form) gives
+ * TEXT's offset on line N when found there, else the start of line N; an
+ * unknown column or table (1054, 1146), the first place its name stands as
+ * an identifier; 0 when the message says nothing of where. */
+long mdb_error_position(const char *sql, size_t len, unsigned int errnum, const char *message);
 
 #endif

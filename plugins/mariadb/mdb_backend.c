@@ -471,9 +471,9 @@ static int mdb_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *e
 	return rc;
 }
 
-static int mdb_execute(void *state, const char *sql, size_t len, flux_error *err)
+/* One query: the statement, its result sets read. */
+static int run_query(struct mdb *m, const char *sql, size_t len, flux_error *err)
 {
-	struct mdb *m = state;
 	int rc;
 	if (!mysql_real_query(m->conn, sql, len))
 		rc = mdb_drain(m, NULL, err);
@@ -482,7 +482,68 @@ static int mdb_execute(void *state, const char *sql, size_t len, flux_error *err
 	else
 		rc = mdb_fail(m, err, NULL);
 	if (rc && mysql_errno(m->conn))
-		err->position = mdb_error_position(sql, len, mysql_error(m->conn));
+		err->position = mdb_error_position(sql, len, mysql_errno(m->conn),
+						   mysql_error(m->conn));
+	return rc;
+}
+
+struct pieces {
+	size_t n, cap;
+	size_t (*v)[2];
+};
+
+static int add_piece(void *ctx, size_t offset, size_t len)
+{
+	struct pieces *p = ctx;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 16;
+		size_t(*v)[2] = realloc(p->v, cap * sizeof(*v));
+		if (!v)
+			return FLUX_ERR_NOMEM;
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n][0] = offset;
+	p->v[p->n][1] = len;
+	p->n++;
+	return 0;
+}
+
+/* The host hands one statement at a time (split()'s pieces), which goes
+ * as it is, in one query: with multi-statements off, a routine's body
+ * with its semicolons is one statement to the server.  Text holding
+ * several statements (a script) fails to parse as one before anything
+ * runs; then it is cut by the client's rules and run statement by
+ * statement, as the mariadb client would run it. */
+static int mdb_execute(void *state, const char *sql, size_t len, flux_error *err)
+{
+	struct mdb *m = state;
+	int rc = run_query(m, sql, len, err);
+	if (rc != FLUX_ERR_BACKEND || mysql_errno(m->conn) != ER_PARSE_ERROR)
+		return rc;
+	struct pieces p = {0};
+	size_t bad;
+	const char *why;
+	if (mdb_split(sql, len, add_piece, &p, &bad, &why) || p.n < 2) {
+		free(p.v);
+		return rc; /* one statement after all: its own error */
+	}
+	flux_error first = *err;
+	for (size_t i = 0; i < p.n; i++) {
+		rc = run_query(m, sql + p.v[i][0], p.v[i][1], err);
+		if (!rc)
+			continue;
+		if (i == 0 && mysql_errno(m->conn) == ER_PARSE_ERROR)
+			*err = first; /* nothing ran: the whole text's error */
+		else if (err->position)
+			err->position += (long)p.v[i][0];
+		else
+			err->position = (long)p.v[i][0] + 1;
+		break;
+	}
+	free(p.v);
+	if (!rc)
+		memset(err, 0, sizeof(*err)); /* the whole text's error is void */
 	return rc;
 }
 

@@ -68,8 +68,51 @@ void mdb_buf_free(struct mdb_buf *b)
 /* The parser's message ends "... near 'REST' at line N", REST being the
  * statement from the failing token on (cut to 80 characters by the
  * server; '' at the end of the text). */
-long mdb_error_position(const char *sql, size_t len, const char *message)
+static int ident_char(char c)
 {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '$' || (unsigned char)c >= 0x80;
+}
+
+/* The first place name[0, n) stands in sql as a whole identifier. */
+static long find_ident(const char *sql, size_t len, const char *name, size_t n)
+{
+	if (!n)
+		return 0;
+	for (size_t k = 0; k + n <= len; k++)
+		if (!memcmp(sql + k, name, n) && (k == 0 || !ident_char(sql[k - 1])) &&
+		    (k + n == len || !ident_char(sql[k + n])))
+			return (long)k + 1;
+	return 0;
+}
+
+/* The server names the column or table it does not know, quoted
+ * ("Unknown column 't.x' in 'field list'", "Table 'db.t' doesn't exist"):
+ * its first use in the statement is where to look. */
+static long named_position(const char *sql, size_t len, const char *message, const char *lead)
+{
+	const char *p = strstr(message, lead);
+	if (!p)
+		return 0;
+	p += strlen(lead);
+	const char *end = strchr(p, '\'');
+	if (!end)
+		return 0;
+	long at = find_ident(sql, len, p, (size_t)(end - p));
+	if (at)
+		return at;
+	const char *dot = memchr(p, '.', (size_t)(end - p));
+	for (const char *d = dot; d && d < end; d = memchr(d + 1, '.', (size_t)(end - d - 1)))
+		dot = d;
+	return dot ? find_ident(sql, len, dot + 1, (size_t)(end - dot - 1)) : 0;
+}
+
+long mdb_error_position(const char *sql, size_t len, unsigned int errnum, const char *message)
+{
+	if (errnum == 1054) /* ER_BAD_FIELD_ERROR */
+		return named_position(sql, len, message, "Unknown column '");
+	if (errnum == 1146) /* ER_NO_SUCH_TABLE */
+		return named_position(sql, len, message, "Table '");
 	static const char tail[] = "' at line ";
 	const char *at = NULL;
 	for (const char *p = strstr(message, tail); p; p = strstr(p + 1, tail))

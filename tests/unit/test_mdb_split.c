@@ -248,15 +248,23 @@ START_TEST(maps_the_servers_line_to_an_offset)
 	const char *msg = "You have an error in your SQL syntax; check the manual that "
 			  "corresponds to your MariaDB server version for the right syntax "
 			  "to use near 'x where' at line 2";
-	ck_assert_int_eq(mdb_error_position(sql, strlen(sql), msg), 19);
+	ck_assert_int_eq(mdb_error_position(sql, strlen(sql), 1064, msg), 19);
 	/* Text the server cut is matched by its start. */
-	ck_assert_int_eq(mdb_error_position("SELEC 1", 7, "... to use near 'SELEC 1' at line 1"), 1);
+	ck_assert_int_eq(mdb_error_position("SELEC 1", 7, 1064, "... to use near 'SELEC 1' at line 1"), 1);
 	/* Nothing left: the last character. */
-	ck_assert_int_eq(mdb_error_position("SELECT (\n", 9, "... to use near '' at line 1"), 8);
+	ck_assert_int_eq(mdb_error_position("SELECT (\n", 9, 1064, "... to use near '' at line 1"), 8);
 	/* A line but no text found on it: the line's start. */
-	ck_assert_int_eq(mdb_error_position("a\nb\nc", 5, "near 'zzz' at line 3"), 5);
-	ck_assert_int_eq(mdb_error_position("a\nb", 3, "Table 't.x' doesn't exist"), 0);
-	ck_assert_int_eq(mdb_error_position("a\nb", 3, "near 'q' at line 9"), 0);
+	ck_assert_int_eq(mdb_error_position("a\nb\nc", 5, 1064, "near 'zzz' at line 3"), 5);
+	ck_assert_int_eq(mdb_error_position("a\nb", 3, 1064, "Table 't.x' doesn't exist"), 0);
+	/* An unknown column or table: where its name first stands whole. */
+	const char *q = "SELECT 'ééé' AS a, nosuchcol2, nosuchcol FROM t";
+	ck_assert_int_eq(mdb_error_position(q, strlen(q), 1054, "Unknown column 'nosuchcol' in "
+					    "'field list'"), strstr(q, " nosuchcol ") - q + 2);
+	const char *q2 = "INSERT INTO `app`.`missing` SELECT * FROM missing_too";
+	ck_assert_int_eq(mdb_error_position(q2, strlen(q2), 1146, "Table 'app.missing' doesn't "
+					    "exist"), strstr(q2, "missing`") - q2 + 1);
+	ck_assert_int_eq(mdb_error_position(q2, strlen(q2), 1054, "Unknown column 'zz' in 'x'"), 0);
+	ck_assert_int_eq(mdb_error_position("a\nb", 3, 1064, "near 'q' at line 9"), 0);
 }
 END_TEST
 
