@@ -16,6 +16,9 @@ if ! command -v mariadb >/dev/null 2>&1 || ! command -v mariadb-install-db >/dev
 	exit 0
 fi
 PATH=$PATH:/usr/sbin
+# The module's manifest sits in a directory of its own in the build tree.
+FLUX_BACKEND_PATH=$FLUX_TEST_BUILDDIR/plugins/mariadb/flux.backend${FLUX_BACKEND_PATH:+:$FLUX_BACKEND_PATH}
+export FLUX_BACKEND_PATH
 trap '"$FLUX_TEST_SRCDIR/tools/mariadb-test-server" stop "$MDIR"; rm -rf "$WORK"' EXIT
 if ! env_lines=$("$FLUX_TEST_SRCDIR/tools/mariadb-test-server" start "$MDIR"); then
 	echo "not ok 1 - start a MariaDB test server"
