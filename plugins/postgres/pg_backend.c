@@ -39,7 +39,7 @@ struct pg {
 	PGcancel *cancel;  /* for pg_cancel(), made by connect() */
 	int marks_state;   /* enum marks */
 	/* Set by pg_cancel(): a cancel request reaching the server between
-	 * two queries is dropped, so the next one is not sent. */
+	 * two queries is dropped, so execute() and run_step() send no more. */
 	atomic_int cancelled;
 	struct pg_secrets secrets; /* hidden from every libpq message shown */
 };
@@ -131,12 +131,6 @@ static int pg_error(struct pg *g, PGresult *res, flux_error *err, const char *wh
 static int send(struct pg *g, const char *text, const char *sql, size_t len,
 		long prefix_chars, const char *what, flux_error *err)
 {
-	if (g->cancelled) {
-		g->host->error_set(err, FLUX_ERR_BACKEND, "canceling statement due to user "
-				   "request (before it was sent)");
-		memcpy(err->sqlstate, "57014", 6);
-		return FLUX_ERR_BACKEND;
-	}
 	PGresult *res = PQexec(g->conn, text);
 	ExecStatusType st = PQresultStatus(res);
 	int rc = FLUX_OK;
@@ -623,9 +617,21 @@ static int pg_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *er
 	return rc;
 }
 
+/* The migration's own SQL is not sent after a cancel (the host's own
+ * bookkeeping still is). */
+static int cancelled(struct pg *g, flux_error *err)
+{
+	if (!g->cancelled)
+		return FLUX_OK;
+	g->host->error_set(err, FLUX_ERR_BACKEND, "canceling statement due to user request "
+			   "(before it was sent)");
+	memcpy(err->sqlstate, "57014", 6);
+	return FLUX_ERR_BACKEND;
+}
+
 static int pg_execute(void *state, const char *sql, size_t len, flux_error *err)
 {
-	return send(state, sql, sql, len, 0, NULL, err);
+	return cancelled(state, err) ? err->code : send(state, sql, sql, len, 0, NULL, err);
 }
 
 static int pg_split_op(void *state, const char *sql, size_t len, flux_statement_fn fn,
@@ -639,7 +645,7 @@ static int pg_split_op(void *state, const char *sql, size_t len, flux_statement_
 static int pg_run_step(void *state, const struct flux_step *step, flux_error *err)
 {
 	struct pg *g = state;
-	char *text = pg_text(g, FLUX_SQL_RUN_STEP, step, NULL, err);
+	char *text = cancelled(g, err) ? NULL : pg_text(g, FLUX_SQL_RUN_STEP, step, NULL, err);
 	if (!text)
 		return err->code;
 	int rc = send(g, text, step->sql, step->len, (long)sizeof(begin_text) - 1, NULL, err);

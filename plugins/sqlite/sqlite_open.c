@@ -188,7 +188,7 @@ void sq_describe_lock(void *state, char *lock, size_t lock_size, char *holder,
 		      size_t holder_size)
 {
 	struct sq *s = state;
-	snprintf(lock, lock_size, "the flock on %s", s->file ? s->file : s->path);
+	snprintf(lock, lock_size, "the migration lock on %s", s->file ? s->file : s->path);
 	snprintf(holder, holder_size, "%s", "");
 	struct stat st;
 	FILE *f;

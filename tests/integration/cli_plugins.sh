@@ -8,11 +8,11 @@ t_backends_lists_build_tree() {
 	has "$WORK/out" "sqlite  SQLite database files" &&
 	has "$WORK/out" "postgres  PostgreSQL over libpq" &&
 	has "$WORK/out" "test-good  test backend" &&
-	has "$WORK/out" "abi       1.1" &&
+	has "$WORK/out" "abi       2.0" &&
 	has "$WORK/out" "manifest  $FLUX_BACKEND_PATH/builtin.ini:3" || return 1
 	# Which optional operations each module has, after its manifest line.
 	eq "$(grep -E '^  [a-z-]+  |optional' "$WORK/out" | sed 's/  */ /g' | cut -d' ' -f2-4 | tr '\n' '|')" \
-	   "sqlite SQLite database|optional marks|postgres PostgreSQL over|optional run_step, marks|test-good test backend|optional none|"
+	   "sqlite SQLite database|optional marks|postgres PostgreSQL over|optional run_step, marks|test-good test backend|optional marks|"
 }
 ok "flux backends --check lists the build tree's backends" t_backends_lists_build_tree
 
@@ -25,7 +25,7 @@ t_backends_check_fails_on_broken() {
 	run 0 "$FLUX" --backend-path "$d:$FLUX_BACKEND_PATH" backends &&
 	has "$WORK/out" "BROKEN    $d/wrong-abi.ini:2: backend 'wrong-abi': incompatible backend ABI" &&
 	run 1 "$FLUX" --backend-path "$d:$FLUX_BACKEND_PATH" backends --check &&
-	has "$WORK/out" "flux uses backend ABI 1.1, the module was built for ABI 99.3" &&
+	has "$WORK/out" "flux uses backend ABI 2.0, the module was built for ABI 3.1" &&
 	has "$WORK/out" "$d/malformed.ini:2: malformed entry for 'no-symbol'" &&
 	has "$WORK/out" "shadowed  by $d/malformed.ini:4" &&
 	has "$WORK/err" "1 broken backend, 3 manifest problems"

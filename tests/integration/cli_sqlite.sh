@@ -220,13 +220,40 @@ t_lock_timeout() {
 	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
 	# Hold the flock the way another flux process would.
 	hold_flock "$DB" || return 1
-	run 1 "$FLUX" status "sqlite:$DB" --lock-timeout 1
+	run 1 "$FLUX" status "sqlite:$DB" --lock-timeout 1.5
 	rc=$?
 	release_flock
-	[ $rc -eq 0 ] && has "$WORK/err" "waiting for the migration lock" &&
-	grep -q "gave up after [0-9.]* s waiting for the migration lock on $DB" "$WORK/err"
+	# After a second a warning names the lock and its holder; then the
+	# time-out says how long it waited.
+	[ $rc -eq 0 ] &&
+	grep -q "^flux: warning: waiting for .*$DB, held by pid [0-9]" "$WORK/err" &&
+	grep -q "^flux: error: gave up after 1\.[5-9] s waiting for .*$DB, held by pid [0-9]" "$WORK/err" || {
+		cat "$WORK/err"; return 1; }
 }
 ok "--lock-timeout gives up with a clear error while another process holds the lock" t_lock_timeout
+
+t_interrupted_lock_wait() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
+	hold_flock "$DB" || return 1
+	"$FLUX" apply "sqlite:$DB" -y </dev/null >"$WORK/out" 2>"$WORK/err" &
+	fpid=$!
+	n=0
+	until grep -q "waiting for" "$WORK/err"; do
+		n=$((n + 1)); [ $n -lt 100 ] || { echo "never waited"; release_flock; return 1; }
+		sleep 0.1
+	done
+	t0=$(date +%s%N)
+	kill -INT $fpid
+	wait $fpid
+	rc=$?
+	took=$((($(date +%s%N) - t0) / 1000000))
+	release_flock
+	[ $rc -eq 130 ] || { echo "exit status $rc"; cat "$WORK/err"; return 1; }
+	[ $took -lt 1000 ] || { echo "took $took ms"; return 1; }
+	has "$WORK/err" "flux: error: cancelled while waiting for the migration lock; nothing was changed"
+}
+ok "Ctrl-C while waiting for the lock: exit 130 at once, nothing changed" t_interrupted_lock_wait
 
 t_unused_option_warning() {
 	fresh
@@ -245,25 +272,30 @@ t_no_transaction_incomplete() {
 	printf -- '-- flux: no-transaction\nCREATE TABLE d (x int);\nINSERT INTO missing VALUES (1);\nCREATE TABLE e (x int);\n' > migrations/004_d.sql
 	run 1 "$FLUX" apply "sqlite:$DB" -y &&
 	has "$WORK/out" "'004_d' ran outside a transaction and stopped half-way" &&
-	has "$WORK/err" "migrations/004_d.sql:3:" || return 1
+	has "$WORK/err" "migrations/004_d.sql:3:" &&
+	has "$WORK/err" "statement 2 of 3 failed; the statements before it ran and stay in effect" &&
+	has "$WORK/err" "fix statement 2 and run \`flux apply\` again: it resumes after the 1 statements that completed" || return 1
 	# The first statement ran and stays; the record is not written.
 	eq "$(q "SELECT count(*) FROM sqlite_master WHERE name IN ('d', 'e')")" 1 &&
 	eq "$(ids)" "001_a 002_b 003_c" || return 1
 	run 1 "$FLUX" status "sqlite:$DB" &&
 	grep -q '^004_d  *Incomplete' "$WORK/out" &&
 	has "$WORK/out" "004_d: apply started" &&
-	has "$WORK/out" "statement 2 failed: no such table: missing; 1 ran before it" || return 1
+	has "$WORK/out" "statement 2 of 3 failed: no such table: missing; 1 of 3 ran before it" || return 1
 	run 1 "$FLUX" validate "sqlite:$DB" &&
-	has "$WORK/err" "migration '004_d' stopped half-way while being applied" || return 1
-	# Made safe to repeat, it runs again from the start and the mark goes.
-	printf -- '-- flux: no-transaction\nCREATE TABLE IF NOT EXISTS d (x int);\nCREATE TABLE e (x int);\n' > migrations/004_d.sql
-	run 0 "$FLUX" apply "sqlite:$DB" -y &&
-	has "$WORK/err" "running '004_d' again from its first statement" || return 1
+	has "$WORK/err" "migration '004_d' stopped half-way while being applied" &&
+	has "$WORK/err" "\`flux apply --restart\`" || return 1
+	# The failing statement fixed, the next apply resumes after the first
+	# (which would fail if run again) and the mark goes with the record.
+	printf -- '-- flux: no-transaction\nCREATE TABLE d (x int);\nCREATE TABLE f (x int);\nCREATE TABLE e (x int);\n' > migrations/004_d.sql
+	run 0 "$FLUX" -v apply "sqlite:$DB" -y &&
+	has "$WORK/err" "flux: info: resuming '004_d' after its 1 completed statement" || return 1
 	run 0 "$FLUX" validate "sqlite:$DB" &&
 	eq "$(q "SELECT count(*) FROM _flux_migrations_incomplete")" 0 &&
+	eq "$(q "SELECT count(*) FROM sqlite_master WHERE name IN ('d', 'e', 'f')")" 3 &&
 	eq "$(ids)" "001_a 002_b 003_c 004_d"
 }
-ok "no-transaction migration failing half-way: Incomplete in status, validate exit 1, re-run clears" t_no_transaction_incomplete
+ok "no-transaction migration failing half-way: Incomplete in status, validate exit 1, resumed after the fix" t_no_transaction_incomplete
 
 t_no_transaction_undo_incomplete() {
 	fresh
@@ -278,12 +310,18 @@ t_no_transaction_undo_incomplete() {
 	has "$WORK/out" "002_b: rollback started" || return 1
 	run 1 "$FLUX" validate "sqlite:$DB" &&
 	has "$WORK/err" "migration '002_b' stopped half-way while being rolled back" &&
-	has "$WORK/err" "\`flux rollback\` runs it again from its first statement" || return 1
+	has "$WORK/err" "\`flux rollback --restart\`" || return 1
+	# The undo's first statement changed: refused, naming it; --restart
+	# runs the undo from its first statement.
 	printf -- '-- flux: no-transaction\nDROP TABLE IF EXISTS undo_ran;\nDROP TABLE b;\n' > migrations/002_b.undo.sql
-	run 0 "$FLUX" rollback "sqlite:$DB" 1 --no-repeatable -y && eq "$(ids)" "001_a" &&
+	run 1 "$FLUX" rollback "sqlite:$DB" 1 --no-repeatable -y &&
+	has "$WORK/err" "cannot resume migration '002_b': statement 1 of the 1 that completed before it stopped has changed" &&
+	has "$WORK/err" "  --> migrations/002_b.undo.sql:2" && eq "$(ids)" "001_a 002_b" || return 1
+	run 0 "$FLUX" rollback "sqlite:$DB" 1 --no-repeatable --restart -y && eq "$(ids)" "001_a" &&
+	eq "$(q "SELECT count(*) FROM sqlite_master WHERE name IN ('undo_ran', 'b')")" 0 &&
 	run 0 "$FLUX" validate "sqlite:$DB"
 }
-ok "no-transaction undo failing half-way: still applied, Incomplete (rollback), re-run clears" t_no_transaction_undo_incomplete
+ok "no-transaction undo failing half-way: still applied, Incomplete (rollback), --restart runs it again" t_no_transaction_undo_incomplete
 
 t_interrupted() {
 	fresh

@@ -230,7 +230,7 @@ t_runtime_failures_exit_1() {
 	run 1 "$FLUX" status "sqlite:$DB" --lock-timeout 1
 	rc=$?
 	release_flock
-	[ $rc -eq 0 ] && has "$WORK/err" "migration lock"
+	[ $rc -eq 0 ] && has "$WORK/err" "gave up after" && has "$WORK/err" "$DB"
 }
 ok "runtime failures exit 1: corrupt directory, backend, flux.toml, lock time-out" \
 	t_runtime_failures_exit_1

@@ -64,12 +64,12 @@ migrations_lock_id = 4242'
 	psql -d "$DB" -c "SET application_name = 'holder'" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(6)" >/dev/null 2>&1 &
 	holder=$!
 	sleep 1
-	run 1 "$FLUX" status "$URI" --lock-timeout 2
+	run 1 "$FLUX" apply "$URI" -y --lock-timeout 2
 	rc=$?
 	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 	[ $rc -eq 0 ] && has "$WORK/err" "waiting for advisory lock 4242 (migrations_lock_id), held by pid" &&
 	has "$WORK/err" "application_name 'holder'" &&
-	grep -Eq "gave up after [0-9]+\.[0-9] s waiting for advisory lock 4242, held by pid" "$WORK/err"
+	grep -Eq "gave up after [0-9]+\.[0-9] s waiting for advisory lock 4242 \(migrations_lock_id\), held by pid" "$WORK/err"
 }
 ok "custom schema, table and lock id; lock timeout names the holder" t_custom_schema_table_lock
 
@@ -167,25 +167,55 @@ t_no_transaction() {
 }
 ok "-- flux: no-transaction: statements one by one (BEGIN ATOMIC bodies whole); a half-way failure says what ran" t_no_transaction
 
+# A no-transaction migration of three CREATE INDEX CONCURRENTLY whose
+# second fails.  $1 is the second statement.
+three_indexes() {
+	printf -- '-- flux: no-transaction\nCREATE INDEX CONCURRENTLY big_x ON big (x);\n%s;\nCREATE INDEX CONCURRENTLY big_z ON big (x);\n' "$1" > migrations/002_fn.sql
+}
+indexes() { sql "SELECT coalesce(string_agg(indexname, ' ' ORDER BY indexname), '') FROM pg_indexes WHERE tablename = 'big'"; }
+mark() { sql "SELECT coalesce(string_agg(id || ' ' || direction, ', '), '') FROM _flux_migrations_incomplete"; }
+
 t_no_transaction_incomplete() {
 	newdb; project
 	sql "CREATE TABLE big (x int)"
-	printf -- '-- flux: no-transaction\nCREATE INDEX CONCURRENTLY big_x ON big (x);\nINSERT INTO missing VALUES (1);\nVACUUM big;\n' > migrations/002_fn.sql
+	three_indexes 'CREATE INDEX CONCURRENTLY big_y ON big (nosuchcol)'
 	run 1 "$FLUX" apply "$URI" -y &&
-	has "$WORK/out" "'002_fn' ran outside a transaction and stopped half-way" || return 1
+	has "$WORK/out" "'002_fn' ran outside a transaction and stopped half-way" &&
+	has "$WORK/err" "statement 2 of 3 failed; the statements before it ran and stay in effect" &&
+	has "$WORK/err" "migrations/002_fn.sql:3:" || return 1
 	run 1 "$FLUX" status "$URI" && grep -q '^002_fn  *Incomplete' "$WORK/out" &&
 	has "$WORK/out" '002_fn: apply started' &&
-	has "$WORK/out" 'statement 2 of 3 failed (SQLSTATE 42P01): relation "missing" does not exist; 1 of 3 ran before it' || return 1
+	has "$WORK/out" 'statement 2 of 3 failed (SQLSTATE 42703): column "nosuchcol" does not exist; 1 of 3 ran before it' || return 1
 	run 1 "$FLUX" validate "$URI" &&
 	has "$WORK/err" "migration '002_fn' stopped half-way while being applied" || return 1
-	eq "$(sql "SELECT id || ' ' || direction FROM _flux_migrations_incomplete")" "002_fn apply" || return 1
-	# Safe to repeat now: the re-run completes and the mark goes with the record.
-	printf -- '-- flux: no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS big_x ON big (x);\nVACUUM big;\n' > migrations/002_fn.sql
-	run 0 "$FLUX" apply "$URI" -y && has "$WORK/err" "running '002_fn' again from its first statement" &&
-	eq "$(ids)" "001_a 002_fn 003_c" && eq "$(sql "SELECT count(*) FROM _flux_migrations_incomplete")" 0 &&
+	eq "$(mark)" "002_fn apply" && eq "$(indexes)" "big_x" || return 1
+	# Statement 2 fixed, statement 1 as it ran: flux resumes after it.  Run
+	# again, statement 1 would fail (big_x exists).
+	three_indexes 'CREATE INDEX CONCURRENTLY big_y ON big (x)'
+	run 0 "$FLUX" -v apply "$URI" -y && has "$WORK/err" "resuming '002_fn' after its 1 completed statement" &&
+	eq "$(ids)" "001_a 002_fn 003_c" && eq "$(indexes)" "big_x big_y big_z" && eq "$(mark)" "" &&
 	run 0 "$FLUX" validate "$URI"
 }
-ok "no-transaction failure half-way: Incomplete in status, validate exit 1, re-run clears the mark" t_no_transaction_incomplete
+ok "no-transaction failure half-way: Incomplete in status, validate exit 1; fixed, apply resumes after the statements that ran" t_no_transaction_incomplete
+
+t_no_transaction_restart() {
+	newdb; project
+	sql "CREATE TABLE big (x int)"
+	three_indexes 'CREATE INDEX CONCURRENTLY big_y ON big (nosuchcol)'
+	run 1 "$FLUX" apply "$URI" -y && eq "$(mark)" "002_fn apply" || return 1
+	# Statement 1 changed since it ran: resuming would skip what is not
+	# what ran, so flux refuses and changes nothing.
+	printf -- '-- flux: no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS big_w ON big (x);\nCREATE INDEX CONCURRENTLY big_y ON big (x);\nCREATE INDEX CONCURRENTLY big_z ON big (x);\n' > migrations/002_fn.sql
+	run 1 "$FLUX" apply "$URI" -y &&
+	has "$WORK/err" "cannot resume migration '002_fn': statement 1 of the 1 that completed before it stopped has changed" &&
+	has "$WORK/err" "flux apply --restart" || return 1
+	eq "$(ids)" "001_a" && eq "$(indexes)" "big_x" && eq "$(mark)" "002_fn apply" || return 1
+	# --restart: from the first statement (big_w is made), to the end.
+	run 0 "$FLUX" apply "$URI" -y --restart &&
+	eq "$(ids)" "001_a 002_fn 003_c" && eq "$(indexes)" "big_w big_x big_y big_z" &&
+	eq "$(mark)" "" && run 0 "$FLUX" validate "$URI"
+}
+ok "no-transaction migration stopped half-way, statement 1 changed: resuming refused; apply --restart runs it from its first statement" t_no_transaction_restart
 
 # Wait until the server runs a statement of flux's containing TEXT.
 wait_for_query() {
@@ -288,7 +318,7 @@ t_interrupted() {
 	# Nothing of 002_fn, no post-apply after a cancel, and the lock is free.
 	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('slow') IS NULL")" t &&
 	eq "$(sql "SELECT count(*) FROM pg_views WHERE viewname = 'v'")" 0 &&
-	run 0 "$FLUX" status "$URI" --lock-timeout 2 || return 1
+	eq "$(sql "SELECT pg_try_advisory_lock(3589) AND pg_advisory_unlock(3589)")" t || return 1
 	# A no-transaction migration stopped this way is Incomplete.
 	start_sleeping_apply no-transaction || return 1
 	kill -TERM $fpid

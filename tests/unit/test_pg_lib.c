@@ -352,9 +352,11 @@ START_TEST(no_transaction_half_way_leaves_a_mark)
 	flux_project_close(p);
 	ck_assert_str_eq(value("SELECT count(*) FROM pg_indexes WHERE indexname = 'a_x'"), "1");
 
-	/* A fresh process sees the same; made repeatable, the re-run ends it. */
+	/* A fresh process sees the same; with statement 2 fixed it resumes
+	 * after statement 1 (which, run again, would fail: a_x exists). */
 	tu_write(proj, "migrations/002_fn.sql", "-- flux: no-transaction\n"
-		 "CREATE INDEX CONCURRENTLY IF NOT EXISTS a_x ON a (x);\nVACUUM a;\n");
+		 "CREATE INDEX CONCURRENTLY a_x ON a (x);\nCREATE TABLE nope (x int);\n"
+		 "CREATE TABLE n3 (x int);\n");
 	p = open_ok();
 	ck_assert_uint_eq(flux_project_incomplete_count(p), 1);
 	ck_assert_int_eq(run(p, FLUX_PLAN_APPLY, -1, &err), FLUX_OK);
@@ -363,6 +365,8 @@ START_TEST(no_transaction_half_way_leaves_a_mark)
 	flux_project_close(p);
 	ck_assert_str_eq(value("SELECT count(*) FROM _flux_migrations_incomplete"), "0");
 	ck_assert_str_eq(value("SELECT count(*) FROM _flux_migrations"), "3");
+	ck_assert_str_eq(value("SELECT to_regclass('nope') IS NOT NULL AND "
+			       "to_regclass('n3') IS NOT NULL"), "t");
 }
 END_TEST
 
