@@ -85,7 +85,7 @@ migrations_lock_name = "team lock"'
 	printf 'CREATE TABLE d (x int);\n' > migrations/004_d.sql
 	# Another session holds the lock: flux waits, names it and its holder,
 	# and gives up.
-	mariadb --no-defaults -u root -S "$MSOCK" -N -B -e "SELECT GET_LOCK('team lock', 0), SLEEP(8)" >/dev/null 2>&1 &
+	mariadb --no-defaults -u root -S "$MSOCK" -N -B -e "SELECT GET_LOCK('team lock', 0), SLEEP(300)" >/dev/null 2>&1 &
 	holder=$!
 	n=0
 	until [ "$(mq "SELECT IS_USED_LOCK('team lock') IS NOT NULL")" = 1 ]; do
@@ -93,9 +93,11 @@ migrations_lock_name = "team lock"'
 	done
 	run 1 "$FLUX" apply "$URI" -y --lock-timeout 2
 	rc=$?
+	# Its session would sleep on without its client: end both.
+	mq "KILL $(mq "SELECT IS_USED_LOCK('team lock')")"
 	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 	[ $rc -eq 0 ] && has "$WORK/err" "named lock 'team lock' (migrations_lock_name)" &&
-	has "$WORK/err" "user 'root'@'localhost', running 'SELECT GET_LOCK('team lock', 0), SLEEP(8)'" || return 1
+	has "$WORK/err" "user 'root'@'localhost', running 'SELECT GET_LOCK('team lock', 0), SLEEP(300)'" || return 1
 	eq "$(exists d)" 0 && eq "$(ids flux_meta.history)" "001_a 002_routine 003_c"
 }
 ok "migrations_schema/table/lock_name; --lock-timeout names the lock and its holder" t_custom_options_and_lock_timeout
