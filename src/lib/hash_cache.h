@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* The hash cache (hash_cache.c) and what the migration reader needs to use
+ * it; libflux's own, not installed. */
+#ifndef FLUX_HASH_CACHE_H
+#define FLUX_HASH_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+#pragma GCC visibility push(hidden)
+
+/* What a file's cached hash is keyed on, as git's index does: a file whose
+ * stamp is unchanged is taken to hold the bytes that were hashed. */
+typedef struct flux_file_stamp {
+	uint64_t dev, ino, size;
+	int64_t mtime_sec, ctime_sec;
+	uint32_t mtime_nsec, ctime_nsec;
+} flux_file_stamp;
+
+void flux_file_stamp_of(const struct stat *st, flux_file_stamp *out);
+
+typedef struct flux_hash_cache flux_hash_cache;
+
+/* The cache of the migration directory dir, read now.  NULL when it is off
+ * ($FLUX_NO_CACHE) or out of memory; a cache that cannot be used (no
+ * directory, another user's, corrupt, another version) yields an empty one
+ * that may still be written.  Each problem adds a line to notes, for the
+ * debug log: none of them fails anything. */
+flux_hash_cache *flux_hash_cache_open(const char *dir, flux_buf *notes);
+/* Whether $FLUX_NO_CACHE (set, not empty, not "0") turns the cache off. */
+int flux_hash_cache_disabled(void);
+
+/* Lookups, in the order the reader visits files: name_at(i) is the name of
+ * the i-th (relative to the migration directory).  Call once before any
+ * find; when the names are the ones of the last run, in the same order
+ * (the usual case), no index is built. */
+int flux_hash_cache_prepare(flux_hash_cache *c, size_t n,
+			    const char *(*name_at)(void *ctx, size_t i), void *ctx);
+/* 1 and the file's MD5 and directive flags when the i-th file, name, has
+ * exactly stamp st in the cache.  Safe from several threads at once. */
+int flux_hash_cache_find(const flux_hash_cache *c, size_t i, const char *name,
+			 const flux_file_stamp *st, unsigned char md5[16], uint32_t *flags);
+
+/* Every file the run verified, in visiting order (name must live until
+ * save): a hit, or a file read now.  A file read now whose mtime or ctime
+ * is too recent to tell a later same-size edit apart (racy) is left out. */
+int flux_hash_cache_keep(flux_hash_cache *c, const char *name, const flux_file_stamp *st,
+			 const unsigned char md5[16], uint32_t flags, int hit);
+/* Write the cache when it changed (temp file, rename); failures are notes. */
+void flux_hash_cache_save(flux_hash_cache *c, flux_buf *notes);
+void flux_hash_cache_free(flux_hash_cache *c);
+
+/* How many files were found unchanged / read by the last run (for notes). */
+void flux_hash_cache_counts(const flux_hash_cache *c, size_t *hits, size_t *kept);
+
+/* util.c: read the regular file name in the directory open as dirfd (path
+ * names it in messages) to its end, without fstat: size, from the fstatat
+ * that found it, is the first guess.  *data is NUL-terminated. */
+int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size,
+		      char **data, size_t *len, flux_error *err);
+
+/* migrations.c: flux_migrations_load() with the cache on or off (the
+ * project's flux_open_options.no_cache); FLUX_NO_CACHE turns it off too.
+ * On a cache hit the up and undo texts are read only when first asked
+ * for. */
+int flux_migrations_load_cached(const char *dir, flux_helpers *h, int use_cache,
+				flux_migrations **out, flux_error *err);
+/* What the read has to say for the debug log (cache problems, counts), one
+ * message per line; "" when nothing. */
+const char *flux_migrations_notes(const flux_migrations *set);
+/* Read now the up SQL of m that a cache hit left unread, with an error
+ * (FLUX_ERR_LOAD naming the file) when it cannot be.  When the file changed
+ * since it was stat'ed, the hash and flags follow the text read. */
+int flux_migration_read_up(const flux_migration *m, flux_error *err);
+
+#pragma GCC visibility pop
+
+#endif
