@@ -9,11 +9,15 @@
 #include <config.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash_cache.h"
 #include "internal.h"
 
 struct flux_migration {
@@ -26,6 +30,7 @@ struct flux_migration {
 	size_t up_len;
 	char hash[33];
 	unsigned int flags;
+	int up_loaded;         /* 0: a cache hit, read on first use */
 	int has_undo;
 	int undo_loaded;
 	char *undo;
@@ -42,6 +47,7 @@ struct flux_migrations {
 	char *dir;
 	struct list stage[3];
 	flux_helpers *helpers;  /* time limit and cancel of helpers; may be NULL */
+	flux_buf notes;         /* for the debug log: see flux_migrations_notes */
 };
 
 static void migration_free(flux_migration *m)
@@ -65,6 +71,7 @@ void flux_migrations_free(flux_migrations *set)
 			migration_free(set->stage[s].items[i]);
 		free(set->stage[s].items);
 	}
+	flux_buf_free(&set->notes);
 	free(set->dir);
 	free(set);
 }
@@ -155,6 +162,7 @@ static int set_up(flux_hasher *h, flux_migration *m, char *sql, size_t len, flux
 		return rc;
 	flux_hasher_md5_hex(h, sql, len, m->hash);
 	m->flags = flux_sql_directives(sql, len);
+	m->up_loaded = 1;
 	return FLUX_OK;
 }
 
@@ -212,6 +220,8 @@ struct reader {
 	struct pending_undo *undos;
 	size_t nundos, cap_undos;
 	flux_hasher *hasher;
+	flux_hash_cache *cache; /* NULL: every file is read */
+	int dirfd[3];           /* each stage's directory, for *at() calls */
 	flux_error *err;
 };
 
@@ -325,6 +335,9 @@ static int scan(struct reader *r, const char *dir, flux_stage stage)
 		flux_error_at(r->err, dir, 0);
 		return FLUX_ERR_LOAD;
 	}
+	/* Kept for the fstatat() and openat() of its files (load_texts). */
+	if (r->dirfd[stage] < 0)
+		r->dirfd[stage] = fcntl(dirfd(d), F_DUPFD_CLOEXEC, 3);
 	int rc = FLUX_OK;
 	struct dirent *de;
 	while (rc == FLUX_OK && (de = readdir(d))) {
@@ -344,7 +357,7 @@ static int scan(struct reader *r, const char *dir, flux_stage stage)
 				rc = flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
 				break;
 			}
-			if (stat(path, &st) != 0) {
+			if (fstatat(dirfd(d), name, &st, 0) != 0) {
 				/* Anything else unreadable is nothing flux would run. */
 				if (named || stage_dir)
 					rc = unreadable_entry(r, path, errno);
@@ -467,52 +480,286 @@ static int load_undo(flux_migration *m, flux_error *err)
 	return FLUX_OK;
 }
 
+/* ---- SQL files: stat, cache, read ---------------------------------------
+ * Every .sql and .undo.sql is a job: fstatat() relative to its directory,
+ * then either a cache hit (its hash and directives, nothing read) or a read
+ * to end of file, the NUL check and the MD5.  With many files the jobs run
+ * on every core (up to 4); the first failing job in directory order is
+ * the error, as when reading one by one. */
+
+struct job {
+	flux_migration *m;
+	const char *at;        /* the name to use with fd */
+	const char *rel;       /* the name in the migration directory: the cache key */
+	int fd;                /* the stage directory, or AT_FDCWD (at is the path) */
+	unsigned char undo, hit;
+	uint32_t flags;
+	flux_file_stamp st;
+	unsigned char md5[16];
+};
+
+struct pool {
+	struct job *jobs;
+	size_t n;
+	const flux_hash_cache *cache;
+	atomic_size_t next;
+	atomic_size_t stop;    /* the lowest failed job; n: none */
+};
+
+struct worker {
+	struct pool *pool;
+	pthread_t thread;
+	size_t failed;         /* its failed job; n: none */
+	flux_error err;
+};
+
+#define PARALLEL_MIN 256   /* fewer files are not worth a thread */
+#define CHUNK 32           /* jobs taken at a time */
+
+static void md5_to_bin(const char hex[33], unsigned char md5[16])
+{
+	for (int i = 0; i < 16; i++) {
+		unsigned int v = 0;
+		for (int k = 0; k < 2; k++) {
+			char c = hex[2 * i + k];
+			v = v << 4 | (unsigned int)(c >= 'a' ? c - 'a' + 10 : c - '0');
+		}
+		md5[i] = (unsigned char)v;
+	}
+}
+
+static void md5_to_hex(const unsigned char md5[16], char hex[33])
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 0; i < 16; i++) {
+		hex[2 * i] = digits[md5[i] >> 4];
+		hex[2 * i + 1] = digits[md5[i] & 15];
+	}
+	hex[32] = '\0';
+}
+
+/* The last n components of path. */
+static const char *tail(const char *path, int n)
+{
+	const char *p = path + strlen(path);
+	while (p > path && !(p[-1] == '/' && --n == 0))
+		p--;
+	return p;
+}
+
+static void set_job(struct job *j, flux_migration *m, int undo, int dirfd)
+{
+	const char *path = undo ? m->undo_path : m->path;
+	j->m = m;
+	j->undo = (unsigned char)undo;
+	j->fd = dirfd >= 0 ? dirfd : AT_FDCWD;
+	j->at = dirfd >= 0 ? tail(path, 1) : path;
+	j->rel = tail(path, m->stage == FLUX_STAGE_MAIN ? 1 : 2);
+}
+
+static int do_job(const struct pool *p, size_t i, flux_hasher *h, flux_error *err)
+{
+	struct job *j = &p->jobs[i];
+	flux_migration *m = j->m;
+	const char *path = j->undo ? m->undo_path : m->path;
+	struct stat st;
+	if (fstatat(j->fd, j->at, &st, 0) != 0)
+		return flux_error_set(err, FLUX_ERR_LOAD, "%s: cannot open: %s", path,
+				      strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return flux_error_set(err, FLUX_ERR_LOAD, "%s: %s", path, S_ISDIR(st.st_mode)
+				      ? "is a directory" : "is not a regular file");
+	flux_file_stamp_of(&st, &j->st);
+	if (p->cache && flux_hash_cache_find(p->cache, i, j->rel, &j->st, j->md5, &j->flags)) {
+		j->hit = 1;
+		return FLUX_OK;
+	}
+	char *text;
+	size_t len;
+	int rc = flux_file_read_at(j->fd, j->at, path, (size_t)st.st_size, &text, &len, err);
+	if (rc) {
+		if (rc != FLUX_ERR_NOMEM)
+			err->code = FLUX_ERR_LOAD;
+		return err->code;
+	}
+	if (j->undo) {
+		/* Read now, as the Python tool does: a bad undo file fails the
+		 * run before anything is applied or rolled back, not half-way
+		 * through a rollback.  Its cache entry says it was good. */
+		rc = check_sql(m, path, text, len, err);
+		if (rc) {
+			free(text);
+			return rc;
+		}
+		m->undo = text;
+		m->undo_len = len;
+		m->undo_loaded = 1;
+		return FLUX_OK;
+	}
+	rc = set_up(h, m, text, len, err);
+	if (rc)
+		return rc;
+	md5_to_bin(m->hash, j->md5);
+	j->flags = m->flags;
+	return FLUX_OK;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *p = w->pool;
+	flux_hasher *h = flux_hasher_new(); /* NULL: one-shot hashing */
+	w->failed = p->n;
+	for (;;) {
+		size_t i = atomic_fetch_add(&p->next, CHUNK);
+		if (i >= p->n)
+			break;
+		for (size_t end = i + CHUNK; i < end && i < p->n; i++) {
+			/* Past a failed job nothing is needed; before it, all is. */
+			if (i > atomic_load(&p->stop))
+				goto out;
+			if (do_job(p, i, h, &w->err) != FLUX_OK) {
+				w->failed = i;
+				size_t s = atomic_load(&p->stop);
+				while (i < s && !atomic_compare_exchange_weak(&p->stop, &s, i))
+					;
+				goto out;
+			}
+		}
+	}
+out:
+	flux_hasher_free(h);
+	return NULL;
+}
+
+/* The lowest failed job (its error in err), or p->n. */
+static size_t run_jobs(struct pool *p, flux_error *err)
+{
+	size_t nthreads = 1;
+	if (p->n >= PARALLEL_MIN) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = cpus < 2 ? 1 : cpus > 4 ? 4 : (size_t)cpus;
+	}
+	struct worker *w = calloc(nthreads, sizeof(*w));
+	if (!w) {
+		flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		return 0;
+	}
+	atomic_init(&p->next, 0);
+	atomic_init(&p->stop, p->n);
+	size_t started = 1;
+	for (size_t k = 1; k < nthreads; k++) {
+		w[k].pool = p;
+		if (pthread_create(&w[k].thread, NULL, work, &w[k]) != 0)
+			break;
+		started++;
+	}
+	w[0].pool = p;
+	work(&w[0]);
+	for (size_t k = 1; k < started; k++)
+		pthread_join(w[k].thread, NULL);
+	size_t failed = p->n;
+	for (size_t k = 0; k < started; k++)
+		if (w[k].failed < failed) {
+			failed = w[k].failed;
+			*err = w[k].err;
+		}
+	free(w);
+	return failed;
+}
+
+static const char *job_name(void *ctx, size_t i)
+{
+	return ((const struct job *)ctx)[i].rel;
+}
+
+/* After a run whose SQL files were all good: what it found goes to the
+ * cache, and a line to the notes. */
+static void update_cache(struct reader *r, const struct job *jobs, size_t n)
+{
+	int ok = 0;
+	for (size_t i = 0; i < n && ok == 0; i++)
+		ok = flux_hash_cache_keep(r->cache, jobs[i].rel, &jobs[i].st, jobs[i].md5,
+					  jobs[i].flags, jobs[i].hit);
+	if (ok != 0)
+		return; /* out of memory: the old cache stays */
+	size_t hits, kept;
+	flux_hash_cache_counts(r->cache, &hits, &kept);
+	flux_buf *notes = &r->set->notes;
+	flux_buf_appendf(notes, "%shash cache: %zu of %zu SQL files unchanged (not read), "
+			 "%zu read, %zu of them too recent to cache", notes->len ? "\n" : "",
+			 hits, n, n - hits, n - kept);
+	flux_hash_cache_save(r->cache, notes);
+}
+
 static int load_texts(struct reader *r)
 {
 	flux_error *err = r->err;
-	size_t npy = 0;
+	size_t njobs = 0, npy = 0;
 	for (int s = 0; s < 3; s++)
 		for (size_t i = 0; i < r->set->stage[s].count; i++) {
+			const flux_migration *m = r->set->stage[s].items[i];
+			if (m->kind == FLUX_KIND_SQL)
+				njobs += m->undo_path ? 2 : 1;
+		}
+	struct job *jobs = calloc(njobs ? njobs : 1, sizeof(*jobs));
+	if (!jobs)
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	size_t k = 0;
+	for (int s = 0; s < 3; s++)
+		for (size_t i = 0; i < r->set->stage[s].count; i++) {
+			flux_migration *m = r->set->stage[s].items[i];
+			if (m->kind != FLUX_KIND_SQL)
+				continue;
+			set_job(&jobs[k++], m, 0, r->dirfd[s]);
+			if (m->undo_path)
+				set_job(&jobs[k++], m, 1, r->dirfd[s]);
+		}
+	struct pool pool = {.jobs = jobs, .n = njobs, .cache = r->cache};
+	if (r->cache)
+		flux_hash_cache_prepare(r->cache, njobs, job_name, jobs);
+	flux_error jerr;
+	size_t failed = run_jobs(&pool, &jerr);
+	if (r->cache && failed == njobs)
+		update_cache(r, jobs, njobs);
+	/* In directory order, as one by one: the first bad file or failing
+	 * generator is the error; generators after a bad file do not run. */
+	int rc = FLUX_OK;
+	k = 0;
+	for (int s = 0; s < 3 && !rc; s++)
+		for (size_t i = 0; i < r->set->stage[s].count && !rc; i++) {
 			flux_migration *m = r->set->stage[s].items[i];
 			if (m->kind == FLUX_KIND_PYTHON) {
 				npy++;
 			} else if (m->kind == FLUX_KIND_SQL) {
-				char *sql;
-				size_t len;
-				int rc = flux_file_read(m->path, &sql, &len, err);
-				if (rc) {
-					if (rc != FLUX_ERR_NOMEM)
-						err->code = FLUX_ERR_LOAD;
-					return err->code;
+				size_t n = m->undo_path ? 2 : 1;
+				if (failed < k + n) {
+					*err = jerr;
+					rc = err->code;
+				} else if (jobs[k].hit) {
+					md5_to_hex(jobs[k].md5, m->hash);
+					m->flags = jobs[k].flags;
 				}
-				rc = set_up(r->hasher, m, sql, len, err);
-				/* Read now, as the Python tool does: a bad undo
-				 * file fails the run before anything is applied
-				 * or rolled back, not half-way through a rollback. */
-				if (!rc && m->undo_path)
-					rc = load_undo(m, err);
-				if (rc)
-					return rc;
+				k += n;
 			} else {
 				char *sql;
 				size_t len;
-				int rc = run_script(m->path, "apply", m->helpers, &sql, &len,
-						    err);
+				rc = run_script(m->path, "apply", m->helpers, &sql, &len, err);
 				if (!rc)
 					rc = set_up(r->hasher, m, sql, len, err);
-				if (rc)
-					return rc;
 				m->has_undo = s == FLUX_STAGE_MAIN;
 			}
 		}
+	free(jobs);
+	if (rc)
+		return rc;
 	if (npy == 0)
 		return FLUX_OK;
 	const char **paths = calloc(npy, sizeof(*paths));
 	flux_migration **ms = calloc(npy, sizeof(*ms));
 	flux_py_result *res = calloc(npy, sizeof(*res));
-	int rc = paths && ms && res ? FLUX_OK
-				    : flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
-	size_t k = 0;
+	rc = paths && ms && res ? FLUX_OK : flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	k = 0;
 	for (int s = 0; s < 3 && !rc; s++)
 		for (size_t i = 0; i < r->set->stage[s].count; i++)
 			if (r->set->stage[s].items[i]->kind == FLUX_KIND_PYTHON) {
@@ -559,21 +806,38 @@ static int load_texts(struct reader *r)
 
 int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err)
 {
-	return flux_migrations_load(dir, NULL, out, err);
+	return flux_migrations_load_cached(dir, NULL, 0, out, err);
 }
 
 int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out,
 			 flux_error *err)
 {
+	return flux_migrations_load_cached(dir, h, 1, out, err);
+}
+
+const char *flux_migrations_notes(const flux_migrations *set)
+{
+	return set->notes.data ? set->notes.data : "";
+}
+
+int flux_migrations_load_cached(const char *dir, flux_helpers *h, int use_cache,
+				flux_migrations **out, flux_error *err)
+{
 	flux_error_clear(err);
 	*out = NULL;
-	struct reader r = {.err = err};
+	struct reader r = {.err = err, .dirfd = {-1, -1, -1}};
 	r.set = calloc(1, sizeof(*r.set));
 	if (!r.set || !(r.set->dir = flux_strdup(dir))) {
 		free(r.set);
 		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	}
 	r.set->helpers = h;
+	/* Opened first: its clock reading must come before any file's stat
+	 * (see RACY_NS in hash_cache.c). */
+	if (use_cache && !flux_hash_cache_disabled())
+		r.cache = flux_hash_cache_open(dir, &r.set->notes);
+	else if (use_cache)
+		flux_buf_appendf(&r.set->notes, "hash cache: off ($FLUX_NO_CACHE)");
 	int rc = scan(&r, dir, FLUX_STAGE_MAIN);
 	for (int s = 0; s < 3 && rc == FLUX_OK; s++) {
 		struct list *l = &r.set->stage[s];
@@ -611,6 +875,10 @@ int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out
 		rc = load_texts(&r);
 		flux_hasher_free(r.hasher);
 	}
+	for (int s = 0; s < 3; s++)
+		if (r.dirfd[s] >= 0)
+			close(r.dirfd[s]);
+	flux_hash_cache_free(r.cache);
 	if (rc) {
 		flux_migrations_free(r.set);
 		return rc;
@@ -640,11 +908,58 @@ const char *flux_migration_path(const flux_migration *m) { return m->path; }
 flux_migration_kind flux_migration_kind_of(const flux_migration *m) { return m->kind; }
 flux_stage flux_migration_stage(const flux_migration *m) { return m->stage; }
 const char *flux_migration_hash(const flux_migration *m) { return m->hash; }
-unsigned int flux_migration_flags(const flux_migration *m) { return m->flags; }
 int flux_migration_has_undo(const flux_migration *m) { return m->has_undo; }
 
+int flux_migration_read_up(const flux_migration *cm, flux_error *err)
+{
+	/* The text is read on first use; the struct is logically const. */
+	flux_migration *m = (flux_migration *)cm;
+	flux_error_clear(err);
+	if (m->up_loaded)
+		return FLUX_OK;
+	char *sql;
+	size_t len;
+	int rc = flux_file_read(m->path, &sql, &len, err);
+	if (rc) {
+		if (rc != FLUX_ERR_NOMEM)
+			err->code = FLUX_ERR_LOAD;
+		return err->code;
+	}
+	rc = check_sql(m, m->path, sql, len, err);
+	if (rc) {
+		free(sql);
+		return rc;
+	}
+	/* Changed since it was stat'ed: what runs and the hash recorded
+	 * with it stay one (m->hash is updated where callers point). */
+	m->up = sql;
+	m->up_len = len;
+	flux_md5_hex(sql, len, m->hash);
+	m->flags = flux_sql_directives(sql, len);
+	m->up_loaded = 1;
+	return FLUX_OK;
+}
+
+/* Both read a text a cache hit left unread: the flags are asked for just
+ * before the text when a migration runs, and must be the text's. */
+unsigned int flux_migration_flags(const flux_migration *m)
+{
+	flux_error ignored;
+	if (!m->up_loaded)
+		flux_migration_read_up(m, &ignored);
+	return m->flags;
+}
+
+/* NULL (and *len 0) only when a text the cache left unread cannot be read
+ * any more; flux_migration_read_up() says why. */
 const char *flux_migration_up(const flux_migration *m, size_t *len)
 {
+	flux_error ignored;
+	if (!m->up_loaded && flux_migration_read_up(m, &ignored) != FLUX_OK) {
+		if (len)
+			*len = 0;
+		return NULL;
+	}
 	if (len)
 		*len = m->up_len;
 	return m->up;
