@@ -197,6 +197,10 @@ typedef struct flux_open_options {
 	 * handler can flux_project_cancel() it: that kills the running
 	 * helper and fails the open.  NULL: not published. */
 	struct flux_project *volatile *opening;
+	/* Read and hash every migration file instead of trusting the hash
+	 * cache ($XDG_CACHE_HOME/flux/) for files whose stat is unchanged;
+	 * $FLUX_NO_CACHE (not empty, not "0") does the same.  0: use it. */
+	int no_cache;
 } flux_open_options;
 
 void flux_open_options_init(flux_open_options *o);
