@@ -15,10 +15,12 @@
  * Layout (integers little-endian, "var" = LEB128, "zig" = zigzag LEB128):
  *   "flux-hc\n"  u32 format  u32 n + flux version  u32 n + real path
  *   u32 count, then per entry:
- *     var shared prefix with the previous name, var n + rest of the name,
- *     var dev, ino, size, zig mtime s, var mtime ns, zig ctime s,
+ *     the name (relative to the migration directory) and a NUL,
+ *     var dev, ino, size, zig mtime s, var mtime ns, zig ctime s - mtime s,
  *     var ctime ns, 16 bytes MD5, var flags
- *   u64 checksum of everything before it. */
+ *   u64 checksum of everything before it.
+ * Entries are decoded where they lie, on lookup: the file is read once and
+ * nothing is copied out of it. */
 #include <config.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,20 +45,6 @@
 #define MAX_FILE (1u << 30)
 #define MAX_NAME 8192
 
-struct entry {
-	const char *name;
-	flux_file_stamp st;
-	unsigned char md5[16];
-	uint32_t flags;
-};
-
-struct kept {
-	const char *name;
-	flux_file_stamp st;
-	unsigned char md5[16];
-	uint32_t flags;
-};
-
 struct flux_hash_cache {
 	int usable;           /* 0: neither read nor written */
 	int dirfd;            /* the checked cache directory, or -1 */
@@ -64,14 +53,14 @@ struct flux_hash_cache {
 	char *file;           /* the cache file's name in it */
 	char *realdir;        /* the migration directory's real path */
 	int64_t t0;           /* CLOCK_REALTIME at open, in ns */
-	char *names;          /* the old entries' names, each NUL-terminated */
-	struct entry *old;
+	unsigned char *data;  /* the file as read (flux_bulk_alloc) */
+	size_t len, cap;
+	uint32_t *off;        /* where each entry starts in data */
 	size_t nold;
-	uint32_t *index;      /* open addressing over old (i + 1), or NULL */
+	uint32_t *index;      /* open addressing over entries (i + 1), or NULL */
 	size_t mask;
 	int positional;       /* the i-th lookup is the i-th entry */
-	struct kept *kept;
-	size_t nkept, cap_kept, hits;
+	size_t hits, kept;
 	int changed;          /* rewrite even when the entries are the same */
 };
 
@@ -93,6 +82,19 @@ static int stamp_eq(const flux_file_stamp *a, const flux_file_stamp *b)
 	       a->ctime_sec == b->ctime_sec && a->ctime_nsec == b->ctime_nsec;
 }
 
+/* FNV-1a from a given start, finished so that the low bits mix. */
+static uint64_t name_hash2(const char *s, uint64_t h)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h ^ (h >> 32);
+}
+
+static uint64_t name_hash(const char *s)
+{
+	return name_hash2(s, 0xcbf29ce484222325ULL);
+}
+
 int flux_hash_cache_disabled(void)
 {
 	const char *e = getenv("FLUX_NO_CACHE");
@@ -110,6 +112,35 @@ static void note(flux_buf *notes, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	flux_buf_appendf(notes, "%shash cache: %s", notes->len ? "\n" : "", line);
+}
+
+/* ---- memory for many files ----------------------------------------------- */
+
+#define BULK_MIN (128 * 1024)
+
+void *flux_bulk_alloc(size_t n)
+{
+#ifdef MAP_POPULATE
+	if (n >= BULK_MIN) {
+		void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		return p == MAP_FAILED ? NULL : p;
+	}
+#endif
+	return calloc(1, n ? n : 1);
+}
+
+void flux_bulk_free(void *p, size_t n)
+{
+	if (!p)
+		return;
+#ifdef MAP_POPULATE
+	if (n >= BULK_MIN) {
+		munmap(p, n);
+		return;
+	}
+#endif
+	free(p);
 }
 
 /* ---- encoding ---------------------------------------------------------- */
@@ -186,7 +217,7 @@ static int put_zig(flux_buf *b, int64_t v)
 
 struct reader {
 	const unsigned char *p, *end;
-	const char *why; /* the first problem */
+	const char *why; /* the first problem; then p == end */
 };
 
 static void bad(struct reader *r, const char *why)
@@ -236,8 +267,25 @@ static uint32_t get_le32(struct reader *r)
 	return p ? load_le32(p) : 0;
 }
 
-/* The entries of data (the whole file); NULL and no change on success,
- * else what is wrong with it. */
+/* The entry at r->p after its name: stamp, MD5, flags. */
+static void get_entry(struct reader *r, flux_file_stamp *st, unsigned char md5[16],
+		      uint32_t *flags)
+{
+	st->dev = get_var(r);
+	st->ino = get_var(r);
+	st->size = get_var(r);
+	st->mtime_sec = get_zig(r);
+	st->mtime_nsec = (uint32_t)get_var(r);
+	st->ctime_sec = st->mtime_sec + get_zig(r);
+	st->ctime_nsec = (uint32_t)get_var(r);
+	const unsigned char *p = get_bytes(r, 16);
+	if (p)
+		memcpy(md5, p, 16);
+	*flags = (uint32_t)get_var(r);
+}
+
+/* Check the whole file and note where each entry starts; NULL on
+ * success, else what is wrong with it. */
 static const char *parse(flux_hash_cache *c, const unsigned char *data, size_t len)
 {
 	if (len < sizeof(MAGIC) - 1 + 4 + 8 || memcmp(data, MAGIC, sizeof(MAGIC) - 1))
@@ -260,70 +308,29 @@ static const char *parse(flux_hash_cache *c, const unsigned char *data, size_t l
 	/* Each entry takes at least 26 bytes: a bound before allocating. */
 	if (r.why || count > (size_t)(r.end - r.p) / 26)
 		return r.why ? r.why : "bad entry count";
-	struct entry *old = calloc(count ? count : 1, sizeof(*old));
-	flux_buf names = {0};
-	size_t *offs = calloc(count ? count : 1, sizeof(*offs));
-	if (!old || !offs) {
-		free(old);
-		free(offs);
+	c->off = flux_bulk_alloc(count * sizeof(*c->off));
+	if (!c->off)
 		return "out of memory";
-	}
-	size_t prev_off = 0, prev_len = 0;
 	for (uint32_t i = 0; i < count && !r.why; i++) {
-		uint64_t shared = get_var(&r), rest = get_var(&r);
-		if (shared > prev_len || rest > MAX_NAME || shared + rest == 0 ||
-		    shared + rest > MAX_NAME) {
+		const unsigned char *nul = memchr(r.p, '\0', (size_t)(r.end - r.p));
+		if (!nul || nul == r.p || nul - r.p > MAX_NAME) {
 			bad(&r, "bad name");
 			break;
 		}
-		const unsigned char *s = get_bytes(&r, (size_t)rest);
-		if (!s)
-			break;
-		size_t off = names.len;
-		/* The prefix is copied from the previous name, which the append
-		 * may move: copy it out first. */
-		char head[MAX_NAME];
-		if (shared)
-			memcpy(head, names.data + prev_off, (size_t)shared);
-		if (flux_buf_append(&names, head, (size_t)shared) < 0 ||
-		    flux_buf_append(&names, s, (size_t)rest) < 0 ||
-		    flux_buf_append(&names, "", 1) < 0) {
-			bad(&r, "out of memory");
-			break;
-		}
-		if (memchr(names.data + off, '\0', (size_t)(shared + rest))) {
-			bad(&r, "bad name");
-			break;
-		}
-		offs[i] = off;
-		prev_off = off;
-		prev_len = (size_t)(shared + rest);
-		struct entry *e = &old[i];
-		e->st.dev = get_var(&r);
-		e->st.ino = get_var(&r);
-		e->st.size = get_var(&r);
-		e->st.mtime_sec = get_zig(&r);
-		e->st.mtime_nsec = (uint32_t)get_var(&r);
-		e->st.ctime_sec = get_zig(&r);
-		e->st.ctime_nsec = (uint32_t)get_var(&r);
-		const unsigned char *md5 = get_bytes(&r, 16);
-		if (md5)
-			memcpy(e->md5, md5, 16);
-		e->flags = (uint32_t)get_var(&r);
+		c->off[i] = (uint32_t)(r.p - data);
+		r.p = nul + 1;
+		flux_file_stamp st;
+		unsigned char md5[16];
+		uint32_t flags;
+		get_entry(&r, &st, md5, &flags);
 	}
 	if (!r.why && r.p != r.end)
 		bad(&r, "trailing bytes");
 	if (r.why) {
-		free(old);
-		free(offs);
-		flux_buf_free(&names);
+		flux_bulk_free(c->off, count * sizeof(*c->off));
+		c->off = NULL;
 		return r.why;
 	}
-	c->names = flux_buf_steal(&names);
-	for (uint32_t i = 0; i < count; i++)
-		old[i].name = c->names + offs[i];
-	free(offs);
-	c->old = old;
 	c->nold = count;
 	return NULL;
 }
@@ -376,7 +383,7 @@ static void read_file(flux_hash_cache *c, flux_buf *notes)
 	size_t len = 0;
 	if ((uint64_t)st.st_size > MAX_FILE)
 		why = "too large";
-	else if (!(data = malloc((size_t)st.st_size + 1)))
+	else if (!(data = flux_bulk_alloc(c->cap = (size_t)st.st_size + 1)))
 		why = "out of memory";
 	while (!why) {
 		ssize_t n = read(fd, data + len, (size_t)st.st_size + 1 - len);
@@ -395,8 +402,12 @@ static void read_file(flux_hash_cache *c, flux_buf *notes)
 	if (why) {
 		note(notes, "%s: %s; ignored and rebuilt", path, why);
 		c->changed = 1;
+		flux_bulk_free(data, c->cap);
+		c->cap = 0;
+	} else {
+		c->data = data;
+		c->len = len;
 	}
-	free(data);
 	free(path);
 }
 
@@ -423,12 +434,15 @@ flux_hash_cache *flux_hash_cache_open(const char *dir, flux_buf *notes)
 	c->realdir = realpath(dir, NULL);
 	if (!c->dirpath || !c->realdir)
 		return c; /* the reader says what is wrong with dir */
-	char hex[33];
-	flux_md5_hex(c->realdir, strlen(c->realdir), hex);
-	c->file = malloc(sizeof(hex) + 7);
+	/* Not MD5: that would set OpenSSL up (milliseconds) on runs that
+	 * hash nothing.  The file holds the path, so a collision only costs
+	 * two projects their cache. */
+	c->file = malloc(40);
 	if (!c->file)
 		return c;
-	snprintf(c->file, sizeof(hex) + 7, "%s.hashes", hex);
+	snprintf(c->file, 40, "%016llx%016llx.hashes",
+		 (unsigned long long)name_hash2(c->realdir, 0xcbf29ce484222325ULL),
+		 (unsigned long long)name_hash2(c->realdir, 0x84222325cbf29ce4ULL));
 	c->usable = 1;
 	int fd = open(c->dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -458,21 +472,18 @@ void flux_hash_cache_free(flux_hash_cache *c)
 	free(c->dirpath);
 	free(c->file);
 	free(c->realdir);
-	free(c->names);
-	free(c->old);
+	flux_bulk_free(c->data, c->cap);
+	flux_bulk_free(c->off, c->nold * sizeof(*c->off));
 	free(c->index);
-	free(c->kept);
 	free(c);
 }
 
 /* ---- lookups ------------------------------------------------------------ */
 
-static uint64_t name_hash(const char *s)
+
+static const char *name_of(const flux_hash_cache *c, size_t i)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return h ^ (h >> 32);
+	return (const char *)c->data + c->off[i];
 }
 
 int flux_hash_cache_prepare(flux_hash_cache *c, size_t n,
@@ -482,7 +493,7 @@ int flux_hash_cache_prepare(flux_hash_cache *c, size_t n,
 		return 0;
 	if (n == c->nold) {
 		size_t i = 0;
-		while (i < n && strcmp(name_at(ctx, i), c->old[i].name) == 0)
+		while (i < n && strcmp(name_at(ctx, i), name_of(c, i)) == 0)
 			i++;
 		if (i == n) {
 			c->positional = 1;
@@ -497,7 +508,7 @@ int flux_hash_cache_prepare(flux_hash_cache *c, size_t n,
 		return -1; /* finds then miss: every file is read */
 	c->mask = size - 1;
 	for (size_t i = 0; i < c->nold; i++) {
-		size_t k = (size_t)name_hash(c->old[i].name) & c->mask;
+		size_t k = (size_t)name_hash(name_of(c, i)) & c->mask;
 		while (c->index[k])
 			k = (k + 1) & c->mask;
 		c->index[k] = (uint32_t)i + 1;
@@ -508,21 +519,30 @@ int flux_hash_cache_prepare(flux_hash_cache *c, size_t n,
 int flux_hash_cache_find(const flux_hash_cache *c, size_t i, const char *name,
 			 const flux_file_stamp *st, unsigned char md5[16], uint32_t *flags)
 {
-	const struct entry *e = NULL;
+	size_t e = c->nold;
 	if (c->positional) {
-		e = i < c->nold ? &c->old[i] : NULL;
+		e = i;
 	} else if (c->index) {
 		size_t k = (size_t)name_hash(name) & c->mask;
 		for (; c->index[k]; k = (k + 1) & c->mask)
-			if (strcmp(c->old[c->index[k] - 1].name, name) == 0) {
-				e = &c->old[c->index[k] - 1];
+			if (strcmp(name_of(c, c->index[k] - 1), name) == 0) {
+				e = c->index[k] - 1;
 				break;
 			}
 	}
-	if (!e || !stamp_eq(&e->st, st))
+	if (e >= c->nold)
 		return 0;
-	memcpy(md5, e->md5, 16);
-	*flags = e->flags;
+	const char *at = name_of(c, e);
+	struct reader r = {(const unsigned char *)at + strlen(at) + 1, c->data + c->len - 8,
+			   NULL};
+	flux_file_stamp old;
+	unsigned char sum[16];
+	uint32_t fl;
+	get_entry(&r, &old, sum, &fl);
+	if (r.why || !stamp_eq(&old, st))
+		return 0;
+	memcpy(md5, sum, 16);
+	*flags = fl;
 	return 1;
 }
 
@@ -535,57 +555,31 @@ static int racy(const flux_hash_cache *c, const flux_file_stamp *st)
 	       st->ctime_sec * 1000000000LL + st->ctime_nsec >= limit;
 }
 
-int flux_hash_cache_keep(flux_hash_cache *c, const char *name, const flux_file_stamp *st,
-			 const unsigned char md5[16], uint32_t flags, int hit)
-{
-	if (!hit && racy(c, st))
-		return 0;
-	if (c->nkept == c->cap_kept) {
-		size_t cap = c->cap_kept ? c->cap_kept * 2 : 256;
-		struct kept *k = realloc(c->kept, cap * sizeof(*k));
-		if (!k)
-			return -1;
-		c->kept = k;
-		c->cap_kept = cap;
-	}
-	struct kept *k = &c->kept[c->nkept++];
-	k->name = name;
-	k->st = *st;
-	memcpy(k->md5, md5, 16);
-	k->flags = flags;
-	if (hit)
-		c->hits++;
-	else
-		c->changed = 1;
-	return 0;
-}
-
 void flux_hash_cache_counts(const flux_hash_cache *c, size_t *hits, size_t *kept)
 {
 	*hits = c->hits;
-	*kept = c->nkept;
+	*kept = c->kept;
 }
 
-static int encode(const flux_hash_cache *c, flux_buf *b)
+static int encode(const flux_hash_cache *c, size_t n, flux_hash_cache_item_fn item_at,
+		  void *ctx, flux_buf *b)
 {
 	const char *v = flux_version();
 	int rc = put_bytes(b, MAGIC, sizeof(MAGIC) - 1) | put_le32(b, FORMAT) |
 		 put_le32(b, (uint32_t)strlen(v)) | put_bytes(b, v, strlen(v)) |
 		 put_le32(b, (uint32_t)strlen(c->realdir)) |
-		 put_bytes(b, c->realdir, strlen(c->realdir)) | put_le32(b, (uint32_t)c->nkept);
-	const char *prev = "";
-	for (size_t i = 0; i < c->nkept && !rc; i++) {
-		const struct kept *k = &c->kept[i];
-		size_t shared = 0, len = strlen(k->name);
-		while (prev[shared] && prev[shared] == k->name[shared])
-			shared++;
-		rc = put_var(b, shared) | put_var(b, len - shared) |
-		     put_bytes(b, k->name + shared, len - shared) | put_var(b, k->st.dev) |
-		     put_var(b, k->st.ino) | put_var(b, k->st.size) |
-		     put_zig(b, k->st.mtime_sec) | put_var(b, k->st.mtime_nsec) |
-		     put_zig(b, k->st.ctime_sec) | put_var(b, k->st.ctime_nsec) |
-		     put_bytes(b, k->md5, 16) | put_var(b, k->flags);
-		prev = k->name;
+		 put_bytes(b, c->realdir, strlen(c->realdir)) | put_le32(b, (uint32_t)c->kept);
+	for (size_t i = 0; i < n && !rc; i++) {
+		flux_hash_cache_item it;
+		item_at(ctx, i, &it);
+		if (!it.hit && racy(c, it.st))
+			continue;
+		const flux_file_stamp *st = it.st;
+		rc = put_bytes(b, it.name, strlen(it.name) + 1) | put_var(b, st->dev) |
+		     put_var(b, st->ino) | put_var(b, st->size) | put_zig(b, st->mtime_sec) |
+		     put_var(b, st->mtime_nsec) | put_zig(b, st->ctime_sec - st->mtime_sec) |
+		     put_var(b, st->ctime_nsec) | put_bytes(b, it.md5, 16) |
+		     put_var(b, it.flags);
 	}
 	if (!rc)
 		rc = put_le64(b, checksum((const unsigned char *)b->data, b->len));
@@ -645,9 +639,24 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-void flux_hash_cache_save(flux_hash_cache *c, flux_buf *notes)
+void flux_hash_cache_save(flux_hash_cache *c, size_t n, flux_hash_cache_item_fn item_at,
+			  void *ctx, flux_buf *notes)
 {
-	if (!c->usable || (!c->changed && c->nkept == c->nold))
+	int fresh = 0;
+	c->hits = c->kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		flux_hash_cache_item it;
+		item_at(ctx, i, &it);
+		if (it.hit)
+			c->hits++;
+		else if (racy(c, it.st))
+			continue;
+		else
+			fresh = 1;
+		c->kept++;
+	}
+	/* Only hits, as many as there were entries: the same entries. */
+	if (!c->usable || (!c->changed && !fresh && c->kept == c->nold))
 		return;
 	if (open_for_write(c, notes) < 0)
 		return;
@@ -655,7 +664,7 @@ void flux_hash_cache_save(flux_hash_cache *c, flux_buf *notes)
 	char tmp[64];
 	snprintf(tmp, sizeof(tmp), "%.40s.%ld.tmp", c->file, (long)getpid());
 	int fd = -1;
-	if (encode(c, &b) != 0) {
+	if (encode(c, n, item_at, ctx, &b) != 0) {
 		note(notes, "out of memory; %s not written", c->file);
 		goto out;
 	}

@@ -44,17 +44,32 @@ int flux_hash_cache_prepare(flux_hash_cache *c, size_t n,
 int flux_hash_cache_find(const flux_hash_cache *c, size_t i, const char *name,
 			 const flux_file_stamp *st, unsigned char md5[16], uint32_t *flags);
 
-/* Every file the run verified, in visiting order (name must live until
- * save): a hit, or a file read now.  A file read now whose mtime or ctime
- * is too recent to tell a later same-size edit apart (racy) is left out. */
-int flux_hash_cache_keep(flux_hash_cache *c, const char *name, const flux_file_stamp *st,
-			 const unsigned char md5[16], uint32_t flags, int hit);
-/* Write the cache when it changed (temp file, rename); failures are notes. */
-void flux_hash_cache_save(flux_hash_cache *c, flux_buf *notes);
+/* What the run verified, file by file in visiting order: a hit, or a file
+ * read now (its MD5 and flags computed from what was read). */
+typedef struct flux_hash_cache_item {
+	const char *name;
+	const flux_file_stamp *st;
+	const unsigned char *md5;
+	uint32_t flags;
+	int hit;
+} flux_hash_cache_item;
+typedef void (*flux_hash_cache_item_fn)(void *ctx, size_t i, flux_hash_cache_item *out);
+/* Write the n items as the new cache (temp file, rename) unless they are
+ * exactly its entries; a file read now whose mtime or ctime is too recent
+ * to tell a later same-size edit apart (racy) is left out.  Failures are
+ * notes. */
+void flux_hash_cache_save(flux_hash_cache *c, size_t n, flux_hash_cache_item_fn item_at,
+			  void *ctx, flux_buf *notes);
 void flux_hash_cache_free(flux_hash_cache *c);
 
-/* How many files were found unchanged / read by the last run (for notes). */
+/* After save: how many items were hits, and how many it kept. */
 void flux_hash_cache_counts(const flux_hash_cache *c, size_t *hits, size_t *kept);
+
+/* Zeroed memory for arrays over many files: from n bytes on that are worth
+ * it, mapped with its pages present (one system call rather than a page
+ * fault each, which a virtual machine makes costly).  Freed with its size. */
+void *flux_bulk_alloc(size_t n);
+void flux_bulk_free(void *p, size_t n);
 
 /* util.c: read the regular file name in the directory open as dirfd (path
  * names it in messages) to its end, without fstat: size, from the fstatat
@@ -64,8 +79,9 @@ int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size
 
 /* migrations.c: flux_migrations_load() with the cache on or off (the
  * project's flux_open_options.no_cache); FLUX_NO_CACHE turns it off too.
- * On a cache hit the up and undo texts are read only when first asked
- * for. */
+ * Unlike flux_migrations_read(), .undo.sql files are read when first asked
+ * for (a rollback plan asks for all before it starts), and on a cache hit
+ * the up text too. */
 int flux_migrations_load_cached(const char *dir, flux_helpers *h, int use_cache,
 				flux_migrations **out, flux_error *err);
 /* What the read has to say for the debug log (cache problems, counts), one
