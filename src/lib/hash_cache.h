@@ -72,10 +72,12 @@ void *flux_bulk_alloc(size_t n);
 void flux_bulk_free(void *p, size_t n);
 
 /* util.c: read the regular file name in the directory open as dirfd (path
- * names it in messages) to its end, without fstat: size, from the fstatat
- * that found it, is the first guess.  *data is NUL-terminated. */
+ * names it in messages) to its end, without fstat: size (from the fstatat
+ * that found it, or a guess) is where the buffer starts.  With scratch (a
+ * buffer reused from file to file), *data is malloc'ed at the size read.
+ * *data is NUL-terminated. */
 int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size,
-		      char **data, size_t *len, flux_error *err);
+		      flux_buf *scratch, char **data, size_t *len, flux_error *err);
 
 /* migrations.c: flux_migrations_load() with the cache on or off (the
  * project's flux_open_options.no_cache); FLUX_NO_CACHE turns it off too.

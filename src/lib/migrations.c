@@ -666,26 +666,34 @@ static flux_hasher *reader_hasher(struct reader *r)
 	return lazy_hasher(&r->hasher);
 }
 
-static int do_job(const struct pool *p, size_t i, flux_hasher **h, flux_error *err)
+static int do_job(const struct pool *p, size_t i, flux_hasher **h, flux_buf *scratch,
+		  flux_error *err)
 {
 	struct job *j = &p->jobs[i];
 	flux_migration *m = j->m;
 	const char *path = j->undo ? m->undo_path : m->path;
-	struct stat st;
-	if (fstatat(j->fd, j->at, &st, 0) != 0)
-		return flux_error_set(err, FLUX_ERR_LOAD, "%s: cannot open: %s", path,
-				      strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return flux_error_set(err, FLUX_ERR_LOAD, "%s: %s", path, S_ISDIR(st.st_mode)
-				      ? "is a directory" : "is not a regular file");
-	flux_file_stamp_of(&st, &j->st);
-	if (p->cache && flux_hash_cache_find(p->cache, i, j->rel, &j->st, j->md5, &j->flags)) {
-		j->hit = 1;
-		return FLUX_OK;
+	/* Without a cache no stat is needed: the directory entry said it is
+	 * a regular file (scan), and the read is non-blocking. */
+	size_t size = 4095;
+	if (p->cache) {
+		struct stat st;
+		if (fstatat(j->fd, j->at, &st, 0) != 0)
+			return flux_error_set(err, FLUX_ERR_LOAD, "%s: cannot open: %s", path,
+					      strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return flux_error_set(err, FLUX_ERR_LOAD, "%s: %s", path,
+					      S_ISDIR(st.st_mode) ? "is a directory"
+								  : "is not a regular file");
+		flux_file_stamp_of(&st, &j->st);
+		if (flux_hash_cache_find(p->cache, i, j->rel, &j->st, j->md5, &j->flags)) {
+			j->hit = 1;
+			return FLUX_OK;
+		}
+		size = (size_t)st.st_size;
 	}
 	char *text;
 	size_t len;
-	int rc = flux_file_read_at(j->fd, j->at, path, (size_t)st.st_size, &text, &len, err);
+	int rc = flux_file_read_at(j->fd, j->at, path, size, scratch, &text, &len, err);
 	if (rc) {
 		if (rc != FLUX_ERR_NOMEM)
 			err->code = FLUX_ERR_LOAD;
@@ -717,6 +725,7 @@ static void *work(void *arg)
 	struct worker *w = arg;
 	struct pool *p = w->pool;
 	flux_hasher *h = NULL;
+	flux_buf scratch = {0};
 	w->failed = p->n;
 	for (;;) {
 		size_t i = atomic_fetch_add(&p->next, CHUNK);
@@ -726,7 +735,7 @@ static void *work(void *arg)
 			/* Past a failed job nothing is needed; before it, all is. */
 			if (i > atomic_load(&p->stop))
 				goto out;
-			if (do_job(p, i, &h, &w->err) != FLUX_OK) {
+			if (do_job(p, i, &h, &scratch, &w->err) != FLUX_OK) {
 				w->failed = i;
 				size_t s = atomic_load(&p->stop);
 				while (i < s && !atomic_compare_exchange_weak(&p->stop, &s, i))
@@ -737,6 +746,7 @@ static void *work(void *arg)
 	}
 out:
 	flux_hasher_free(h);
+	flux_buf_free(&scratch);
 	return NULL;
 }
 
