@@ -3,9 +3,10 @@
  * keyed on (device, inode, size, mtime, ctime), so that an unchanged file
  * costs a stat, not an open and a read.  In the spirit of git's index.
  *
- * One file per migration directory, named after the MD5 of its real path,
- * in $XDG_CACHE_HOME/flux/ (else ~/.cache/flux/): the user's own, outside
- * the project.  It is only ever a shortcut, so anything wrong with it (no
+ * One file per migration directory, named after a hash of its real path
+ * (which it also holds), in $XDG_CACHE_HOME/flux/ (else ~/.cache/flux/):
+ * the user's own, outside the project; written to a temporary file and
+ * renamed, and only when what it would hold changed.  It is only ever a shortcut, so anything wrong with it (no
  * home, another user's directory or file, a corrupt or truncated file,
  * another flux or format version, a read-only disk) means reading the
  * files as without it, and a line in the debug log.  A cache another user
@@ -480,7 +481,6 @@ void flux_hash_cache_free(flux_hash_cache *c)
 
 /* ---- lookups ------------------------------------------------------------ */
 
-
 static const char *name_of(const flux_hash_cache *c, size_t i)
 {
 	return (const char *)c->data + c->off[i];
@@ -572,7 +572,7 @@ static int encode(const flux_hash_cache *c, size_t n, flux_hash_cache_item_fn it
 	for (size_t i = 0; i < n && !rc; i++) {
 		flux_hash_cache_item it;
 		item_at(ctx, i, &it);
-		if (!it.hit && racy(c, it.st))
+		if (!it.hit && (!it.name || racy(c, it.st)))
 			continue;
 		const flux_file_stamp *st = it.st;
 		rc = put_bytes(b, it.name, strlen(it.name) + 1) | put_var(b, st->dev) |
@@ -649,7 +649,7 @@ void flux_hash_cache_save(flux_hash_cache *c, size_t n, flux_hash_cache_item_fn 
 		item_at(ctx, i, &it);
 		if (it.hit)
 			c->hits++;
-		else if (racy(c, it.st))
+		else if (!it.name || racy(c, it.st))
 			continue;
 		else
 			fresh = 1;

@@ -588,7 +588,7 @@ struct job {
 	const char *at;        /* the name to use with fd */
 	const char *rel;       /* the name in the migration directory: the cache key */
 	int fd;                /* the stage directory, or AT_FDCWD (at is the path) */
-	unsigned char undo, hit;
+	unsigned char undo, hit, nocache;
 	uint32_t flags;
 	flux_file_stamp st;
 	unsigned char md5[16];
@@ -715,7 +715,10 @@ static int do_job(const struct pool *p, size_t i, flux_hasher **h, flux_buf *scr
 	rc = set_up(lazy_hasher(h), m, text, len, err);
 	if (rc)
 		return rc;
-	md5_to_bin(m->hash, j->md5);
+	/* No MD5 (OpenSSL without it: FIPS mode) is nothing to cache. */
+	j->nocache = strlen(m->hash) != 32;
+	if (!j->nocache)
+		md5_to_bin(m->hash, j->md5);
 	j->flags = m->flags;
 	return FLUX_OK;
 }
@@ -794,7 +797,7 @@ static const char *job_name(void *ctx, size_t i)
 static void job_item(void *ctx, size_t i, flux_hash_cache_item *it)
 {
 	const struct job *j = &((const struct job *)ctx)[i];
-	it->name = j->rel;
+	it->name = j->nocache ? NULL : j->rel;
 	it->st = &j->st;
 	it->md5 = j->md5;
 	it->flags = j->flags;
