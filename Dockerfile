@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # A runtime image of flux: Debian slim, the packages tools/package builds
-# (flux-migrations, libflux1 and both backends, with what apt resolves for
+# (flux-migrations, libflux3 and both backends, with what apt resolves for
 # them), python3 for .py migrations, tini as PID 1 so SIGTERM reaches flux
 # (which then cancels the running migration on the server), a non-root user
 # and /project as the volume holding flux.toml and the migrations.
@@ -16,7 +16,7 @@ COPY *.deb /tmp/debs/
 RUN set -eux; \
     apt-get update; \
     apt-get install -y --no-install-recommends \
-        /tmp/debs/flux-migrations_*.deb /tmp/debs/libflux1_*.deb \
+        /tmp/debs/flux-migrations_*.deb /tmp/debs/libflux3_*.deb \
         /tmp/debs/flux-backend-sqlite_*.deb /tmp/debs/flux-backend-postgres_*.deb \
         python3 tini; \
     rm -rf /tmp/debs /var/lib/apt/lists/*; \

@@ -55,12 +55,16 @@ typedef struct flux_open_options {
 	 * exclusive (one mutex around both).  NULL: not published. */
 	void (*opening)(void *ctx, flux_project *p);
 	void *opening_ctx;
+	/* Read and hash every migration file instead of trusting the hash
+	 * cache ($XDG_CACHE_HOME/flux/) for files whose stat is unchanged;
+	 * $FLUX_NO_CACHE (not empty, not "0") does the same.  0: use it. */
+	int no_cache;
 } flux_open_options;
 
 /* The defaults: every field, in order, for C and C++ alike. */
 #define FLUX_OPEN_OPTIONS_INIT \
 	{FLUX_OPEN_OPTIONS_VERSION, "flux.toml", NULL, NULL, -1.0, NULL, NULL, 0, NULL, 0, \
-	 0.0, NULL, NULL}
+	 0.0, NULL, NULL, 0}
 
 /* Fill o with the defaults of that version's layout (pass
  * FLUX_OPEN_OPTIONS_VERSION), writing only the bytes it has.  FLUX_OK, or

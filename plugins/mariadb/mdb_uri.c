@@ -3,6 +3,7 @@
  * Messages about a URI never quote a piece of it: in a malformed one, any
  * piece may be part of the password. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,9 +104,14 @@ static int bad(char *why_buf, size_t why_size, const char *why)
 }
 
 /* A message about the query's nth parameter. */
-static int badn(char *why_buf, size_t why_size, const char *fmt, int nth)
+static int badn(char *why_buf, size_t why_size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int badn(char *why_buf, size_t why_size, const char *fmt, ...)
 {
-	snprintf(why_buf, why_size, fmt, nth);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why_buf, why_size, fmt, ap);
+	va_end(ap);
 	return 1;
 }
 

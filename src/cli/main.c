@@ -44,6 +44,8 @@ static void usage(FILE *out)
 		"                           no limit)\n"
 		"      --color WHEN         colour apply/rollback progress: auto (a terminal\n"
 		"                           without NO_COLOR; the default), always, never\n"
+		"      --no-cache           read and hash every migration file, trusting no\n"
+		"                           cached hash (same as FLUX_NO_CACHE=1)\n"
 		"      --json               one JSON document on stdout, errors included\n"
 		"                           (see flux(1); apply and rollback need -y)\n"
 		"  -v, --verbose            log more (repeat for debug output)\n"
@@ -77,6 +79,7 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{"json", no_argument, NULL, 'J'},
 		{"color", required_argument, NULL, 'C'},
+		{"no-cache", no_argument, NULL, 'H'},
 		{NULL, 0, NULL, 0},
 	};
 	int c, version = 0;
@@ -104,6 +107,10 @@ int main(int argc, char **argv)
 		case 'h': usage(stdout); return EXIT_OK;
 		case 'V': version = 1; break; /* after the loop: -v may follow */
 		case 'J': cli.json = 1; break;
+		/* Through the environment, which libflux reads wherever the
+		 * migrations are read (flux_open_options.no_cache is the
+		 * library's way to say it). */
+		case 'H': setenv("FLUX_NO_CACHE", "1", 1); break;
 		case 'C':
 			if (strcmp(optarg, "auto") == 0)
 				cli.color = -1;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hash_cache.h"
 #include "internal.h"
 
 static int buf_reserve(flux_buf *b, size_t extra)
@@ -240,4 +241,59 @@ double flux_clock_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* For files the directory scan has just listed (and, with the cache,
+ * fstatat()ed) as regular: no stat here, and openat() relative to the
+ * directory, so a directory of many files costs open, read, read (end of
+ * file), close each.  size is a first guess only: the file is read to its
+ * end whatever it holds now.  With scratch, the bytes are read into it and
+ * copied out at their size: thousands of texts then share pages rather
+ * than each filling a buffer sized by a guess. */
+int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size,
+		      flux_buf *scratch, char **data, size_t *len, flux_error *err)
+{
+	/* O_NONBLOCK: a FIFO swapped in since the listing gives an empty
+	 * read or EAGAIN, never a wait. */
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return flux_error_set(err, errno == ENOENT ? FLUX_ERR_NOT_FOUND : FLUX_ERR_IO,
+				      "%s: cannot open: %s", path, strerror(errno));
+	flux_buf own = {0}, *b = scratch ? scratch : &own;
+	b->len = 0;
+	size_t extra = size + 1;
+	for (;;) {
+		if (b->cap - b->len <= 1 && buf_reserve(b, extra) < 0) {
+			close(fd);
+			flux_buf_free(&own);
+			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path);
+		}
+		ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			flux_buf_free(&own);
+			return flux_error_set(err, FLUX_ERR_IO, "%s: read failed: %s", path,
+					      strerror(e));
+		}
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+		extra = b->len; /* it grew: double */
+	}
+	close(fd);
+	if (!scratch) {
+		*len = own.len;
+		*data = flux_buf_steal(&own);
+		return FLUX_OK;
+	}
+	*data = malloc(b->len + 1);
+	if (!*data)
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path);
+	memcpy(*data, b->data, b->len);
+	(*data)[b->len] = '\0';
+	*len = b->len;
+	return FLUX_OK;
 }
