@@ -80,6 +80,31 @@ typedef void (*flux_progress_fn)(void *ctx, const flux_event *ev);
  * afterwards. */
 int flux_plan_execute(flux_project *p, const flux_plan *plan,
 		      flux_progress_fn progress, void *ctx, flux_error *err);
+/* One step of a dry run: the SQL flux_plan_execute() would send for it,
+ * in order, as a script the database's own client runs (each statement
+ * ended, comments as comments). */
+typedef struct flux_dry_step {
+	const flux_migration *migration; /* NULL: creating the record table */
+	flux_plan_kind direction;
+	const char *file;                /* where the migration's SQL comes from;
+					    NULL with no migration */
+	const char *sql;                 /* NUL-terminated */
+	size_t len;
+} flux_dry_step;
+/* Called once per step; a non-zero flux_status stops the dry run, which
+ * returns it. */
+typedef int (*flux_dry_run_fn)(void *ctx, const flux_dry_step *step);
+
+/* What flux_plan_execute() would send, step by step, without sending it:
+ * the record table's creation when the database has none, pre-apply,
+ * each migration by the same path as a real run (a resumed migration from
+ * its first statement that has not completed), post-apply.  Works on a
+ * project opened read_only, takes no lock and changes nothing.
+ * FLUX_ERR_UNSUPPORTED when the backend cannot describe its SQL; the
+ * errors of flux_plan_check(). */
+int flux_plan_dry_run(flux_project *p, const flux_plan *plan, flux_dry_run_fn fn, void *ctx,
+		      flux_error *err);
+
 
 /* Stop a running flux_plan_execute() from another thread: the backend is
  * asked to cancel what runs now (a migration in a transaction fails and

@@ -38,6 +38,10 @@ struct pg {
 	PGconn *conn;
 	PGcancel *cancel;  /* for pg_cancel(), made by connect() */
 	int marks_state;   /* enum marks */
+	/* What describe_sql() takes the marks table to be: as it would be
+	 * had the operations described so far run (a dry run's script
+	 * creates it once, then uses it). */
+	int dry_marks;
 	/* Set by pg_cancel(): a cancel request reaching the server between
 	 * two queries is dropped, so execute() and run_step() send no more. */
 	atomic_int cancelled;
@@ -104,10 +108,14 @@ static int pg_error(struct pg *g, PGresult *res, flux_error *err, const char *wh
 {
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	char msg[FLUX_ERROR_MESSAGE_MAX];
+	/* The server's words concern the SQL; libpq's own may quote the
+	 * connection string. */
 	if (primary)
-		snprintf(msg, sizeof(msg), "%s", primary); /* the server's words */
+		snprintf(msg, sizeof(msg), "%s", primary);
 	else
-		libpq_message(g, PQerrorMessage(g->conn), msg, sizeof(msg));
+		pg_scrub(&g->secrets, *PQerrorMessage(g->conn) ? PQerrorMessage(g->conn)
+				      : "unknown error", msg, sizeof(msg));
+	msg[strcspn(msg, "\n")] = '\0';
 	int code = lost(g) ? FLUX_ERR_CONNECTION : FLUX_ERR_BACKEND;
 	g->host->error_set(err, code, "%s%s%s", what ? what : "", what ? ": " : "", msg);
 	const char *f;
@@ -241,7 +249,7 @@ static int pg_connect(void *state, flux_error *err)
 				    NULL};
 	const char *const vals[] = {g->conninfo, "flux", "UTF8", NULL};
 	g->cancelled = 0;
-	g->marks_state = MARKS_UNKNOWN;
+	g->marks_state = g->dry_marks = MARKS_UNKNOWN;
 	g->conn = PQconnectdbParams(keys, vals, 1);
 	if (!g->conn)
 		return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
@@ -362,145 +370,196 @@ static int pg_is_initialized(void *state, int *initialized, flux_error *err)
 	return probe(state, initialized, err);
 }
 
-/* A malloc'd printf, or NULL with err filled. */
-static char *format(struct pg *g, flux_error *err, const char *fmt, ...) FLUX_PRINTF(3, 4);
-static char *format(struct pg *g, flux_error *err, const char *fmt, ...)
+/* A malloc'd printf, or NULL. */
+static char *format(const char *fmt, ...) FLUX_PRINTF(1, 2);
+static char *format(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	char *out = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	if (!out) {
-		g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
-		return NULL;
+	if (out) {
+		va_start(ap, fmt);
+		vsnprintf(out, (size_t)n + 1, fmt, ap);
+		va_end(ap);
 	}
-	va_start(ap, fmt);
-	vsnprintf(out, (size_t)n + 1, fmt, ap);
-	va_end(ap);
 	return out;
 }
 
-/* Up to four values as SQL literals, in the connection's encoding. */
-struct literals {
-	char *v[4];
+/* v as a literal, written as PQescapeLiteral writes it, without needing a
+ * connection (describe_sql needs none): E'' with doubled backslashes when
+ * v holds one, so it means the same whatever standard_conforming_strings
+ * says.  malloc'd, or NULL. */
+static char *literal(const char *v)
+{
+	size_t n = strlen(v), extra = 0;
+	for (size_t i = 0; i < n; i++)
+		extra += v[i] == '\'' || v[i] == '\\';
+	char *out = malloc(n + extra + 4), *o = out;
+	if (!out)
+		return NULL;
+	if (strchr(v, '\\'))
+		*o++ = 'E';
+	*o++ = '\'';
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '\'' || v[i] == '\\')
+			*o++ = v[i];
+		*o++ = v[i];
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/* The statements one operation sends, each with its terminator: sent
+ * joined by newlines as one simple query (one round trip, and one
+ * implicit transaction outside the host's), handed one by one to
+ * describe_sql. */
+struct texts {
+	char *t[4];
+	int n;
 };
 
-static int quote(struct pg *g, struct literals *l, const char *const *v, int n,
-		 flux_error *err)
+static void texts_free(struct texts *x)
 {
-	memset(l, 0, sizeof(*l));
-	if (!g->conn)
-		return g->host->error_set(err, FLUX_ERR_BACKEND, "not connected");
-	for (int i = 0; i < n; i++)
-		if (!(l->v[i] = PQescapeLiteral(g->conn, v[i] ? v[i] : "", strlen(v[i] ? v[i] : ""))))
-			return pg_error(g, NULL, err, "quoting a value");
-	return FLUX_OK;
+	for (int i = 0; i < x->n; i++)
+		free(x->t[i]);
+	x->n = 0;
 }
 
-static void literals_free(struct literals *l)
+/* Build what the operation of that kind sends, for it and for
+ * describe_sql alike, MARK_DELETE for a marks table in state marks (enum
+ * marks; unknown: taken to exist); err filled on failure. */
+static int pg_texts(struct pg *g, int kind, const struct flux_step *step,
+		    const struct flux_mark *mark, int marks, struct texts *x, flux_error *err)
 {
+	char *l[4] = {NULL, NULL, NULL, NULL};
+	const char *v[4] = {NULL, NULL, NULL, NULL};
+	int rc = FLUX_OK;
+	x->n = 0;
+	if (kind == FLUX_SQL_REGISTER || kind == FLUX_SQL_UNREGISTER ||
+	    kind == FLUX_SQL_RUN_STEP || kind == FLUX_SQL_MARK_DELETE) {
+		v[0] = step->id;
+		v[1] = step->hash ? step->hash : "";
+	} else if (kind == FLUX_SQL_MARK_SAVE) {
+		v[0] = mark->id;
+		v[1] = mark->direction == FLUX_MARK_ROLLBACK ? "rollback" : "apply";
+		v[2] = mark->progress ? mark->progress : "";
+		v[3] = mark->resume ? mark->resume : "";
+	}
 	for (int i = 0; i < 4; i++)
-		PQfreemem(l->v[i]);
-}
-
-static const char begin_text[] = "BEGIN;\n";
-
-/* The one text the operation of that kind sends ("" when it sends
- * nothing), for it and for describe_sql alike: malloc'd, or NULL with err
- * filled.  MARK_SAVE and MARK_DELETE depend on the marks table's shape. */
-static char *pg_text(struct pg *g, int kind, const struct flux_step *step,
-		     const struct flux_mark *mark, flux_error *err)
-{
-	struct literals l;
-	int ignored;
-	char *out = NULL;
-	if ((kind == FLUX_SQL_MARK_SAVE || kind == FLUX_SQL_MARK_DELETE) &&
-	    g->marks_state == MARKS_UNKNOWN && probe(g, &ignored, err))
-		return NULL;
+		if (v[i] && !(l[i] = literal(v[i])))
+			goto nomem;
+	int record = kind == FLUX_SQL_RUN_STEP ? step->record
+		     : kind == FLUX_SQL_REGISTER ? FLUX_RECORD_REGISTER
+		     : kind == FLUX_SQL_UNREGISTER ? FLUX_RECORD_UNREGISTER : FLUX_RECORD_NONE;
 	switch (kind) {
 	case FLUX_SQL_BEGIN:
-		return format(g, err, "BEGIN");
 	case FLUX_SQL_COMMIT:
-		return format(g, err, "COMMIT");
+		x->t[x->n++] = format("%s;", kind == FLUX_SQL_BEGIN ? "BEGIN" : "COMMIT");
+		break;
 	case FLUX_SQL_INITIALIZE:
-		return format(g, err, "CREATE SCHEMA IF NOT EXISTS \"%s\"; CREATE TABLE IF NOT "
-			      "EXISTS %s (id text primary key, hash text not null, applied_at "
-			      "timestamp not null default current_timestamp)", g->schema,
-			      g->qtable);
+		x->t[x->n++] = format("CREATE SCHEMA IF NOT EXISTS \"%s\";", g->schema);
+		x->t[x->n++] = format("CREATE TABLE IF NOT EXISTS %s (id text primary key, hash "
+				      "text not null, applied_at timestamp not null default "
+				      "current_timestamp);", g->qtable);
+		break;
+	case FLUX_SQL_RUN_STEP:
 	case FLUX_SQL_REGISTER:
 	case FLUX_SQL_UNREGISTER:
-	case FLUX_SQL_RUN_STEP: {
-		const char *v[] = {step->id, step->hash};
-		int record = kind == FLUX_SQL_RUN_STEP ? step->record
-			     : kind == FLUX_SQL_REGISTER ? FLUX_RECORD_REGISTER
-			     : FLUX_RECORD_UNREGISTER;
-		if (quote(g, &l, v, 2, err))
-			break;
-		char *rec = record == FLUX_RECORD_REGISTER
-			? format(g, err, "INSERT INTO %s (id, hash) VALUES (%s, %s)", g->qtable,
-				 l.v[0], l.v[1])
-			: record == FLUX_RECORD_UNREGISTER
-			? format(g, err, "DELETE FROM %s WHERE id = %s", g->qtable, l.v[0])
-			: format(g, err, "%s", "");
-		/* The migration's own text between "BEGIN;\n" and "\n;\n", so
-		 * a last statement without ';' or ending in a comment still
-		 * ends before the record's. */
-		if (rec && kind == FLUX_SQL_RUN_STEP)
-			out = format(g, err, "%s%.*s\n;\n%s%sCOMMIT", begin_text, (int)step->len,
-				     step->sql, rec, rec[0] ? ";\n" : "");
-		else
-			out = rec, rec = NULL;
-		free(rec);
+		/* The migration's own text is followed by "\n;": a last
+		 * statement without ';', or ending in a comment, still ends
+		 * before the record's. */
+		if (kind == FLUX_SQL_RUN_STEP) {
+			x->t[x->n++] = format("BEGIN;");
+			x->t[x->n++] = format("%.*s\n;", (int)step->len, step->sql);
+		}
+		if (record == FLUX_RECORD_REGISTER)
+			x->t[x->n++] = format("INSERT INTO %s (id, hash) VALUES (%s, %s);",
+					      g->qtable, l[0], l[1]);
+		else if (record == FLUX_RECORD_UNREGISTER)
+			x->t[x->n++] = format("DELETE FROM %s WHERE id = %s;", g->qtable, l[0]);
+		if (kind == FLUX_SQL_RUN_STEP)
+			x->t[x->n++] = format("COMMIT;");
 		break;
-	}
-	case FLUX_SQL_MARK_SAVE: {
-		const char *v[] = {mark->id, mark->direction == FLUX_MARK_ROLLBACK ? "rollback"
-					     : "apply", mark->progress, mark->resume};
-		if (quote(g, &l, v, 4, err))
-			break;
-		/* One simple query, so one transaction: the table and its row
-		 * commit together, at once outside the host's transaction. */
-		char ddl[512] = "";
-		if (g->marks_state == MARKS_NONE)
-			snprintf(ddl, sizeof(ddl), "CREATE TABLE IF NOT EXISTS %s (id text PRIMARY "
-				 "KEY, direction text NOT NULL, started_at timestamp NOT NULL "
-				 "DEFAULT current_timestamp, progress text NOT NULL DEFAULT '', "
-				 "resume text NOT NULL DEFAULT ''); ", g->qmarks);
-		else if (g->marks_state == MARKS_OLD)
-			snprintf(ddl, sizeof(ddl), "ALTER TABLE %s ADD COLUMN IF NOT EXISTS resume "
-				 "text NOT NULL DEFAULT ''; ", g->qmarks);
-		out = format(g, err, "%sINSERT INTO %s (id, direction, progress, resume) VALUES "
-			     "(%s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET direction = "
-			     "EXCLUDED.direction, progress = EXCLUDED.progress, resume = "
-			     "EXCLUDED.resume", ddl, g->qmarks, l.v[0], l.v[1], l.v[2], l.v[3]);
+	case FLUX_SQL_MARK_SAVE:
+		/* Whatever the table looks like, flux 0.2's included: one
+		 * transaction makes it current and writes the row. */
+		x->t[x->n++] = format("CREATE TABLE IF NOT EXISTS %s (id text PRIMARY KEY, "
+				      "direction text NOT NULL, started_at timestamp NOT NULL "
+				      "DEFAULT current_timestamp, progress text NOT NULL DEFAULT "
+				      "'', resume text NOT NULL DEFAULT '');", g->qmarks);
+		x->t[x->n++] = format("ALTER TABLE %s ADD COLUMN IF NOT EXISTS resume text NOT "
+				      "NULL DEFAULT '';", g->qmarks);
+		x->t[x->n++] = format("INSERT INTO %s (id, direction, progress, resume) VALUES "
+				      "(%s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET direction "
+				      "= EXCLUDED.direction, progress = EXCLUDED.progress, resume "
+				      "= EXCLUDED.resume;", g->qmarks, l[0], l[1], l[2], l[3]);
 		break;
-	}
-	case FLUX_SQL_MARK_DELETE: {
-		if (g->marks_state == MARKS_NONE)
-			return format(g, err, "%s", "");
-		const char *v[] = {step->id};
-		if (!quote(g, &l, v, 1, err))
-			out = format(g, err, "DELETE FROM %s WHERE id = %s", g->qmarks, l.v[0]);
+	case FLUX_SQL_MARK_DELETE:
+		/* Without a marks table there is nothing to delete. */
+		if (marks != MARKS_NONE)
+			x->t[x->n++] = format("DELETE FROM %s WHERE id = %s;", g->qmarks, l[0]);
 		break;
-	}
 	default:
-		g->host->error_set(err, FLUX_ERR_UNSUPPORTED, "no SQL kind %d", kind);
-		return NULL;
+		rc = g->host->error_set(err, FLUX_ERR_UNSUPPORTED, "the PostgreSQL backend has "
+					"no SQL of kind %d", kind);
 	}
-	literals_free(&l);
+	for (int i = 0; i < x->n; i++)
+		if (!x->t[i])
+			goto nomem;
+	for (int i = 0; i < 4; i++)
+		free(l[i]);
+	return rc;
+nomem:
+	for (int i = 0; i < 4; i++)
+		free(l[i]);
+	texts_free(x);
+	return g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+}
+
+/* The texts joined by newlines, as sent: malloc'd, or NULL. */
+static char *joined(const struct texts *x)
+{
+	size_t n = 0;
+	for (int i = 0; i < x->n; i++)
+		n += strlen(x->t[i]) + 1;
+	char *out = malloc(n + 1), *o = out;
+	for (int i = 0; out && i < x->n; i++) {
+		size_t l = strlen(x->t[i]);
+		memcpy(o, x->t[i], l);
+		o += l;
+		*o++ = i + 1 < x->n ? '\n' : '\0';
+	}
+	if (out && !x->n)
+		*out = '\0';
 	return out;
 }
 
-/* Build and send what the operation of that kind sends. */
+/* Build and send what the operation of that kind sends.  For RUN_STEP,
+ * positions are mapped into step->sql, which the second text starts
+ * with. */
 static int run(struct pg *g, int kind, const struct flux_step *step,
 	       const struct flux_mark *mark, const char *what, flux_error *err)
 {
-	char *text = pg_text(g, kind, step, mark, err);
+	struct texts x;
+	int ignored, rc = FLUX_OK;
+	if (kind == FLUX_SQL_MARK_DELETE && g->marks_state == MARKS_UNKNOWN)
+		rc = probe(g, &ignored, err);
+	if (!rc)
+		rc = pg_texts(g, kind, step, mark, g->marks_state, &x, err);
+	if (rc || !x.n)
+		return rc;
+	char *text = joined(&x);
 	if (!text)
-		return err->code;
-	int rc = *text ? send(g, text, text, strlen(text), 0, what, err) : FLUX_OK;
+		rc = g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	else if (kind == FLUX_SQL_RUN_STEP)
+		rc = send(g, text, step->sql, step->len, (long)strlen(x.t[0]) + 1, what, err);
+	else
+		rc = send(g, text, text, strlen(text), 0, what, err);
 	free(text);
+	texts_free(&x);
 	return rc;
 }
 
@@ -508,11 +567,22 @@ static int pg_describe_sql(void *state, int kind, const struct flux_step *step,
 			   const struct flux_mark *mark, flux_text_fn fn, void *ctx,
 			   flux_error *err)
 {
-	char *text = pg_text(state, kind, step, mark, err);
-	if (!text)
-		return err->code;
-	int rc = *text ? fn(ctx, text, strlen(text)) : FLUX_OK;
-	free(text);
+	struct pg *g = state;
+	struct texts x;
+	int ignored, rc = FLUX_OK;
+	/* Not connected: the marks table is taken to exist. */
+	if (kind == FLUX_SQL_MARK_DELETE && g->dry_marks == MARKS_UNKNOWN && g->conn &&
+	    !(rc = g->marks_state == MARKS_UNKNOWN ? probe(g, &ignored, err) : FLUX_OK))
+		g->dry_marks = g->marks_state;
+	if (!rc)
+		rc = pg_texts(g, kind, step, mark, g->dry_marks, &x, err);
+	if (rc)
+		return rc;
+	if (kind == FLUX_SQL_MARK_SAVE)
+		g->dry_marks = MARKS_CURRENT;
+	for (int i = 0; i < x.n && !rc; i++)
+		rc = fn(ctx, x.t[i], strlen(x.t[i]));
+	texts_free(&x);
 	return rc;
 }
 
@@ -530,7 +600,7 @@ static int pg_rollback(void *state, flux_error *err)
 {
 	struct pg *g = state;
 	/* A marks table made in the transaction goes with it. */
-	g->marks_state = MARKS_UNKNOWN;
+	g->marks_state = g->dry_marks = MARKS_UNKNOWN;
 	PGresult *res = PQexec(g->conn, "ROLLBACK");
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? FLUX_OK : pg_error(g, res, err, NULL);
 	PQclear(res);
@@ -559,8 +629,9 @@ static int pg_mark_save(void *state, const struct flux_mark *mark, flux_error *e
 {
 	struct pg *g = state;
 	int rc = run(g, FLUX_SQL_MARK_SAVE, NULL, mark, "saving the migration's mark", err);
-	if (!rc)
-		g->marks_state = MARKS_CURRENT;
+	/* On failure a table made or altered before it may stay: look again. */
+	g->marks_state = rc ? MARKS_UNKNOWN : MARKS_CURRENT;
+	g->dry_marks = MARKS_UNKNOWN;
 	return rc;
 }
 
@@ -575,8 +646,8 @@ static int pg_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_erro
 {
 	struct pg *g = state;
 	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at::text FROM %s ORDER BY id",
-		 g->qtable);
+	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at::text FROM %s "
+		 "ORDER BY id COLLATE \"C\"", g->qtable);
 	PGresult *res = rows(g, sql, 0, NULL, "reading applied migrations", err);
 	if (!res)
 		return err->code;
@@ -597,7 +668,8 @@ static int pg_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *er
 		return FLUX_OK;
 	char sql[256];
 	snprintf(sql, sizeof(sql), "SELECT id, direction, started_at::text, progress, %s FROM "
-		 "%s ORDER BY id", g->marks_state == MARKS_OLD ? "''" : "resume", g->qmarks);
+		 "%s ORDER BY id COLLATE \"C\"", g->marks_state == MARKS_OLD ? "''" : "resume",
+		 g->qmarks);
 	PGresult *res = rows(g, sql, 0, NULL, "reading the marks of unfinished migrations", err);
 	if (!res)
 		return err->code;
@@ -631,7 +703,8 @@ static int cancelled(struct pg *g, flux_error *err)
 
 static int pg_execute(void *state, const char *sql, size_t len, flux_error *err)
 {
-	return cancelled(state, err) ? (int)err->code : send(state, sql, sql, len, 0, NULL, err);
+	int rc = cancelled(state, err);
+	return rc ? rc : send(state, sql, sql, len, 0, NULL, err);
 }
 
 static int pg_split_op(void *state, const char *sql, size_t len, flux_statement_fn fn,
@@ -645,11 +718,9 @@ static int pg_split_op(void *state, const char *sql, size_t len, flux_statement_
 static int pg_run_step(void *state, const struct flux_step *step, flux_error *err)
 {
 	struct pg *g = state;
-	char *text = cancelled(g, err) ? NULL : pg_text(g, FLUX_SQL_RUN_STEP, step, NULL, err);
-	if (!text)
-		return err->code;
-	int rc = send(g, text, step->sql, step->len, (long)sizeof(begin_text) - 1, NULL, err);
-	free(text);
+	int rc = cancelled(g, err);
+	if (!rc)
+		rc = run(g, FLUX_SQL_RUN_STEP, step, NULL, NULL, err);
 	if (rc && !lost(g) && PQtransactionStatus(g->conn) != PQTRANS_IDLE) {
 		/* The failed statement left the transaction block aborted. */
 		flux_error ignored;
@@ -702,16 +773,14 @@ static const struct flux_backend postgres_backend = {
 	.describe_sql = pg_describe_sql,
 };
 
-FLUX_BACKEND_EXPORT int flux_postgres_backend(const struct flux_host *host,
-					      const struct flux_backend **out,
-					      flux_error *err);
+FLUX_BACKEND_EXPORT flux_backend_register flux_postgres_backend;
 
 int flux_postgres_backend(const struct flux_host *host, const struct flux_backend **out,
 			  flux_error *err)
 {
-	/* The host's table grows at the end: a module reads only the
-	 * services the host's size says it has, and says which one it
-	 * misses. */
+	/* Every 2.x host has option_identifier; the check is the pattern
+	 * for a service a later minor adds: the host's table grows at the
+	 * end, so read only what its size covers, and say what is missing. */
 	if (!FLUX_HOST_HAS(host, option_identifier))
 		return host->error_set(err, FLUX_ERR_UNSUPPORTED, "the host offers no "
 				       "option_identifier service (the PostgreSQL backend needs "

@@ -69,13 +69,14 @@ int pg_split(const char *sql, size_t len, flux_statement_fn fn, void *ctx)
 {
 	const char *p = sql, *end = sql + len;
 	int content = 0; /* the statement has more than blanks and comments */
-	const char *first = sql; /* its first such character */
+	const char *first = sql, *last = sql; /* its first such byte, past its last */
 	struct routine r = {{0}, 0, 0, 0};
 	while (p <= end) {
 		if (p == end || (*p == ';' && r.depth == 0)) {
-			/* From past leading blanks and comments, so error
-			 * positions land inside the statement sent. */
-			int rc = content ? fn(ctx, (size_t)(first - sql), (size_t)(p - first)) : 0;
+			/* Without blanks and comments around it: error positions
+			 * land inside the statement sent, and the bounds (which
+			 * the host hashes to resume) stay put. */
+			int rc = content ? fn(ctx, (size_t)(first - sql), (size_t)(last - first)) : 0;
 			if (rc)
 				return rc;
 			p++;
@@ -130,6 +131,7 @@ int pg_split(const char *sql, size_t len, flux_statement_fn fn, void *ctx)
 			}
 			if (p < end)
 				p++;
+			last = p;
 			continue;
 		}
 		if (isalpha((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80) {
@@ -138,6 +140,7 @@ int pg_split(const char *sql, size_t len, flux_statement_fn fn, void *ctx)
 					   (unsigned char)*p >= 0x80))
 				p++;
 			on_word(&r, w, (size_t)(p - w));
+			last = p;
 			continue;
 		}
 		if (c == '(')
@@ -150,11 +153,12 @@ int pg_split(const char *sql, size_t len, flux_statement_fn fn, void *ctx)
 				const char *q = p + tl;
 				while (q + tl <= end && memcmp(q, p, tl) != 0)
 					q++;
-				p = q + tl <= end ? q + tl : end;
+				p = last = q + tl <= end ? q + tl : end;
 				continue;
 			}
 		}
-		p++;
+		if (!isspace((unsigned char)*p++))
+			last = p;
 	}
 	return 0;
 }

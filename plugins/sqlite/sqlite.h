@@ -33,6 +33,10 @@ struct sq {
 	sqlite3 *_Atomic db;
 	int lockfd;
 	int marks_state;   /* enum sq_marks */
+	/* What describe_sql() takes the marks table to be: as it would be
+	 * had the operations described so far run (a dry run's script
+	 * creates it once, then uses it). */
+	int dry_marks;
 	/* Set by sq_cancel(): sqlite3_interrupt() stops only statements that
 	 * run, so execute() looks here before each next one. */
 	atomic_int cancelled;

@@ -69,7 +69,7 @@ static int sq_connect(void *state, flux_error *err)
 {
 	struct sq *s = state;
 	s->cancelled = 0;
-	s->marks_state = SQ_MARKS_UNKNOWN;
+	s->marks_state = s->dry_marks = SQ_MARKS_UNKNOWN;
 	return sq_open(s, 0, err);
 }
 
@@ -140,60 +140,61 @@ static void texts_free(struct texts *x)
 	x->n = 0;
 }
 
+static int marks_kind(int kind)
+{
+	return kind == FLUX_SQL_MARK_SAVE || kind == FLUX_SQL_MARK_DELETE;
+}
+
 /* Build what the operation of that kind sends, for it and for
- * describe_sql alike.  MARK_SAVE and MARK_DELETE depend on the marks
- * table's shape, learnt first. */
+ * describe_sql alike; MARK_SAVE and MARK_DELETE for a marks table in
+ * state marks (enum sq_marks, known). */
 static int sq_texts(struct sq *s, int kind, const struct flux_step *step,
-		    const struct flux_mark *mark, struct texts *x, flux_error *err)
+		    const struct flux_mark *mark, int marks, struct texts *x, flux_error *err)
 {
 	const char *dir = mark && mark->direction == FLUX_MARK_ROLLBACK ? "rollback" : "apply";
-	int rc = FLUX_OK;
 	x->n = 0;
-	if ((kind == FLUX_SQL_MARK_SAVE || kind == FLUX_SQL_MARK_DELETE) &&
-	    (rc = know_marks(s, err)))
-		return rc;
 	switch (kind) {
 	case FLUX_SQL_BEGIN:
 		/* IMMEDIATE takes the write lock now, so a busy database shows
 		 * up as a wait here rather than as a failure half-way through. */
-		x->t[x->n++] = sqlite3_mprintf("BEGIN IMMEDIATE");
+		x->t[x->n++] = sqlite3_mprintf("BEGIN IMMEDIATE;");
 		break;
 	case FLUX_SQL_COMMIT:
-		x->t[x->n++] = sqlite3_mprintf("COMMIT");
+		x->t[x->n++] = sqlite3_mprintf("COMMIT;");
 		break;
 	case FLUX_SQL_INITIALIZE:
 		x->t[x->n++] = sqlite3_mprintf("CREATE TABLE IF NOT EXISTS \"%w\" (id TEXT PRIMARY "
 					       "KEY, hash TEXT NOT NULL, applied_at TIMESTAMP NOT "
-					       "NULL DEFAULT CURRENT_TIMESTAMP)", s->table);
+					       "NULL DEFAULT CURRENT_TIMESTAMP);", s->table);
 		break;
 	case FLUX_SQL_REGISTER:
-		x->t[x->n++] = sqlite3_mprintf("INSERT INTO \"%w\" (id, hash) VALUES (%Q, %Q)",
+		x->t[x->n++] = sqlite3_mprintf("INSERT INTO \"%w\" (id, hash) VALUES (%Q, %Q);",
 					       s->table, step->id, step->hash);
 		break;
 	case FLUX_SQL_UNREGISTER:
-		x->t[x->n++] = sqlite3_mprintf("DELETE FROM \"%w\" WHERE id = %Q", s->table,
+		x->t[x->n++] = sqlite3_mprintf("DELETE FROM \"%w\" WHERE id = %Q;", s->table,
 					       step->id);
 		break;
 	case FLUX_SQL_MARK_SAVE:
-		if (s->marks_state == SQ_MARKS_NONE)
+		if (marks == SQ_MARKS_NONE)
 			x->t[x->n++] = sqlite3_mprintf(
 				"CREATE TABLE IF NOT EXISTS \"%w\" (id TEXT PRIMARY KEY, direction "
 				"TEXT NOT NULL, started_at TIMESTAMP NOT NULL DEFAULT "
 				"CURRENT_TIMESTAMP, progress TEXT NOT NULL DEFAULT '', resume TEXT "
-				"NOT NULL DEFAULT '')", s->marks);
-		else if (s->marks_state == SQ_MARKS_OLD)
+				"NOT NULL DEFAULT '');", s->marks);
+		else if (marks == SQ_MARKS_OLD)
 			x->t[x->n++] = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN resume TEXT "
-						       "NOT NULL DEFAULT ''", s->marks);
+						       "NOT NULL DEFAULT '';", s->marks);
 		x->t[x->n++] = sqlite3_mprintf(
 			"INSERT INTO \"%w\" (id, direction, progress, resume) VALUES (%Q, %Q, %Q, "
 			"%Q) ON CONFLICT (id) DO UPDATE SET direction = excluded.direction, "
-			"progress = excluded.progress, resume = excluded.resume", s->marks,
+			"progress = excluded.progress, resume = excluded.resume;", s->marks,
 			mark->id, dir, mark->progress ? mark->progress : "",
 			mark->resume ? mark->resume : "");
 		break;
 	case FLUX_SQL_MARK_DELETE:
-		if (s->marks_state != SQ_MARKS_NONE)
-			x->t[x->n++] = sqlite3_mprintf("DELETE FROM \"%w\" WHERE id = %Q", s->marks,
+		if (marks != SQ_MARKS_NONE)
+			x->t[x->n++] = sqlite3_mprintf("DELETE FROM \"%w\" WHERE id = %Q;", s->marks,
 						       step->id);
 		break;
 	default:
@@ -213,8 +214,12 @@ static int send(struct sq *s, int kind, const struct flux_step *step,
 		const struct flux_mark *mark, const char *what, flux_error *err)
 {
 	struct texts x;
-	int rc = sq_texts(s, kind, step, mark, &x, err);
-	if (!rc && x.n)
+	int rc = marks_kind(kind) ? know_marks(s, err) : FLUX_OK;
+	if (!rc)
+		rc = sq_texts(s, kind, step, mark, s->marks_state, &x, err);
+	if (rc)
+		return rc;
+	if (x.n)
 		rc = sq_need_db(s, err);
 	for (int i = 0; i < x.n && !rc; i++)
 		if (sqlite3_exec(s->db, x.t[i], NULL, NULL, NULL) != SQLITE_OK)
@@ -227,8 +232,18 @@ static int sq_describe_sql(void *state, int kind, const struct flux_step *step,
 			   const struct flux_mark *mark, flux_text_fn fn, void *ctx,
 			   flux_error *err)
 {
+	struct sq *s = state;
 	struct texts x;
-	int rc = sq_texts(state, kind, step, mark, &x, err);
+	int rc = FLUX_OK;
+	if (marks_kind(kind) && s->dry_marks == SQ_MARKS_UNKNOWN &&
+	    !(rc = know_marks(s, err)))
+		s->dry_marks = s->marks_state;
+	if (!rc)
+		rc = sq_texts(s, kind, step, mark, s->dry_marks, &x, err);
+	if (rc)
+		return rc;
+	if (kind == FLUX_SQL_MARK_SAVE)
+		s->dry_marks = SQ_MARKS_CURRENT;
 	for (int i = 0; i < x.n && !rc; i++)
 		rc = fn(ctx, x.t[i], strlen(x.t[i]));
 	texts_free(&x);
@@ -249,7 +264,7 @@ static int sq_rollback(void *state, flux_error *err)
 {
 	struct sq *s = state;
 	/* A marks table made in the transaction goes with it. */
-	s->marks_state = SQ_MARKS_UNKNOWN;
+	s->marks_state = s->dry_marks = SQ_MARKS_UNKNOWN;
 	if (!s->db || sqlite3_get_autocommit(s->db))
 		return FLUX_OK; /* the failed statement already ended it */
 	if (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
@@ -279,8 +294,9 @@ static int sq_mark_save(void *state, const struct flux_mark *mark, flux_error *e
 {
 	struct sq *s = state;
 	int rc = send(s, FLUX_SQL_MARK_SAVE, NULL, mark, "saving the migration's mark", err);
-	if (!rc)
-		s->marks_state = SQ_MARKS_CURRENT;
+	/* On failure a table made or altered before it may stay: look again. */
+	s->marks_state = rc ? SQ_MARKS_UNKNOWN : SQ_MARKS_CURRENT;
+	s->dry_marks = SQ_MARKS_UNKNOWN;
 	return rc;
 }
 
@@ -317,7 +333,12 @@ static int each_row(struct sq *s, const char *fmt, const char *table, row_fn row
 	return rc == SQLITE_DONE ? FLUX_OK : sq_db_error(s, err, NULL);
 }
 
-#define TEXT(st, i) ((const char *)sqlite3_column_text((st), (i)))
+/* A column as text: never NULL, as the ABI's strings are not. */
+static const char *col(sqlite3_stmt *st, int i)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+	return v ? v : "";
+}
 
 struct applied_ctx {
 	flux_applied_fn fn;
@@ -327,7 +348,7 @@ struct applied_ctx {
 static int applied_row(void *ctx, sqlite3_stmt *st)
 {
 	struct applied_ctx *a = ctx;
-	return a->fn(a->ctx, TEXT(st, 0), TEXT(st, 1), TEXT(st, 2));
+	return a->fn(a->ctx, col(st, 0), col(st, 1), col(st, 2));
 }
 
 static int sq_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
@@ -345,13 +366,13 @@ struct marks_ctx {
 static int mark_row(void *ctx, sqlite3_stmt *st)
 {
 	struct marks_ctx *m = ctx;
-	const char *dir = TEXT(st, 1);
+	const char *dir = col(st, 1);
 	struct flux_mark mark = {
-		.id = TEXT(st, 0),
-		.direction = dir && !strcmp(dir, "rollback") ? FLUX_MARK_ROLLBACK : FLUX_MARK_APPLY,
-		.started_at = TEXT(st, 2),
-		.progress = TEXT(st, 3),
-		.resume = TEXT(st, 4),
+		.id = col(st, 0),
+		.direction = strcmp(dir, "rollback") ? FLUX_MARK_APPLY : FLUX_MARK_ROLLBACK,
+		.started_at = col(st, 2),
+		.progress = col(st, 3),
+		.resume = col(st, 4),
 	};
 	return m->fn(m->ctx, &mark);
 }
@@ -465,7 +486,8 @@ static int ident(char c, int first)
 }
 
 /* SQLite's statements: ';' outside '...', "...", `...`, [...], -- and
- * block comments (which do not nest) and trigger bodies.  Linear: each
+ * block comments (which do not nest) and trigger bodies; each from its
+ * first to its last byte that is neither blank nor comment.  Linear: each
  * byte is read once. */
 static int sq_split(void *state, const char *sql, size_t len, flux_statement_fn fn,
 		    void *ctx, flux_error *err)
@@ -473,13 +495,13 @@ static int sq_split(void *state, const char *sql, size_t len, flux_statement_fn 
 	(void)state;
 	(void)err;
 	const size_t none = (size_t)-1;
-	size_t i = 0, first = none;
+	size_t i = 0, first = none, last = 0; /* the statement's first byte, past its last */
 	enum head h = H_START;
 	int semi = 0, end = 0; /* in a trigger body: after ';', after "; END" */
 	while (i <= len) {
 		char c = i < len ? sql[i] : ';';
 		if (c == ';' && (h != H_TRIGGER || end || i == len)) {
-			int rc = first == none ? 0 : fn(ctx, first, i - first);
+			int rc = first == none ? 0 : fn(ctx, first, last - first);
 			if (rc)
 				return rc;
 			first = none;
@@ -523,6 +545,7 @@ static int sq_split(void *state, const char *sql, size_t len, flux_statement_fn 
 				i++;
 		}
 		size_t wl = ident(c, 1) ? i - w : 0;
+		last = i;
 		if (h != H_TRIGGER) {
 			h = next_head(h, sql + w, wl);
 		} else if (c == ';') {
@@ -578,15 +601,14 @@ static const struct flux_backend sqlite_backend = {
 	.describe_sql = sq_describe_sql,
 };
 
-FLUX_BACKEND_EXPORT int flux_sqlite_backend(const struct flux_host *host,
-					    const struct flux_backend **out, flux_error *err);
+FLUX_BACKEND_EXPORT flux_backend_register flux_sqlite_backend;
 
 int flux_sqlite_backend(const struct flux_host *host, const struct flux_backend **out,
 			flux_error *err)
 {
-	/* A host of a later 2.x may be newer than this module, never older
-	 * than the services it calls: check each one added after 2.0's
-	 * first, and say which is missing. */
+	/* Every 2.x host has option_identifier; the check is the pattern
+	 * for a service a later minor adds: the host's table grows at the
+	 * end, so read only what its size covers, and say what is missing. */
 	if (!FLUX_HOST_HAS(host, option_identifier))
 		return host->error_set(err, FLUX_ERR_UNSUPPORTED, "the host offers no "
 				       "option_identifier service (the SQLite backend needs a "

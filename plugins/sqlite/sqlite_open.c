@@ -37,13 +37,18 @@
 
 #include "sqlite.h"
 
-int sq_db_error(struct sq *s, flux_error *err, const char *what)
+static int db_error(struct sq *s, sqlite3 *db, flux_error *err, const char *what)
 {
-	int code = sqlite3_extended_errcode(s->db);
+	int code = sqlite3_extended_errcode(db);
 	s->host->error_set(err, FLUX_ERR_BACKEND, "%s%s%s", what ? what : "",
-			   what ? ": " : "", sqlite3_errmsg(s->db));
+			   what ? ": " : "", sqlite3_errmsg(db));
 	s->host->error_detail(err, "SQLite result code %d (%s)", code, sqlite3_errstr(code));
 	return FLUX_ERR_BACKEND;
+}
+
+int sq_db_error(struct sq *s, flux_error *err, const char *what)
+{
+	return db_error(s, s->db, err, what);
 }
 
 /* The scheme of a URI ("postgresql" of postgresql://...), as long as it
@@ -102,15 +107,14 @@ int sq_open(struct sq *s, int create, flux_error *err)
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI | (create ? SQLITE_OPEN_CREATE : 0);
 	sqlite3 *db = NULL;
 	int rc = sqlite3_open_v2(s->path, &db, flags, NULL);
-	s->db = db;
+	/* s->db is set only once db is fit for use: cancel() may read it. */
 	if (rc != SQLITE_OK) {
 		int gone = !create && rc == SQLITE_CANTOPEN && sqlite3_system_errno(db) == ENOENT;
 		char what[FLUX_ERROR_MESSAGE_MAX / 2];
 		snprintf(what, sizeof(what), "cannot open SQLite database %s", s->path);
 		if (!gone)
-			sq_db_error(s, err, what);
+			db_error(s, db, err, what);
 		sqlite3_close(db);
-		s->db = NULL;
 		return gone ? FLUX_OK : FLUX_ERR_BACKEND;
 	}
 	/* The unix VFS reports an absolute path; "" means memory or a
@@ -118,7 +122,6 @@ int sq_open(struct sq *s, int create, flux_error *err)
 	const char *file = sqlite3_db_filename(db, "main");
 	if (!file || file[0] != '/') {
 		sqlite3_close(db);
-		s->db = NULL;
 		s->host->error_set(err, FLUX_ERR_INVALID, "SQLite database %s is not a file "
 				   "on disk (in memory, or a VFS without one): migrations "
 				   "applied to it would vanish when flux exits", s->path);
@@ -129,11 +132,11 @@ int sq_open(struct sq *s, int create, flux_error *err)
 	free(s->file);
 	if (!(s->file = strdup(file))) {
 		sqlite3_close(db);
-		s->db = NULL;
 		return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	}
 	sqlite3_busy_timeout(db, (int)s->busy_ms);
 	sqlite3_extended_result_codes(db, 1);
+	s->db = db;
 	return FLUX_OK;
 }
 
@@ -200,7 +203,7 @@ void sq_describe_lock(void *state, char *lock, size_t lock_size, char *holder,
 		 (unsigned long long)st.st_ino);
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%*d: %15s %*s %*s %ld %63s", type, &pid, dev) == 3 &&
-		    !strcmp(type, "FLOCK") && !strcmp(dev, want)) {
+		    !strcmp(type, "FLOCK") && !strcmp(dev, want) && pid > 0) {
 			char path[64], comm[32] = "";
 			snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
 			FILE *c = fopen(path, "re");

@@ -19,6 +19,7 @@ struct run_opts {
 	const char *uri;
 	long n;
 	int restart;       /* --restart */
+	int dry_run;       /* --dry-run */
 };
 
 static void apply_help(void)
@@ -33,6 +34,8 @@ static void apply_help(void)
 	       "      --to ID                apply the migrations up to and including ID\n"
 	       "      --restart              run a migration that stopped half-way from its\n"
 	       "                             first statement instead of resuming it\n"
+	       "      --dry-run              print the SQL it would send, as a script;\n"
+	       "                             change nothing (no lock, no record table)\n"
 	       "  -y, --auto-approve         do not ask for confirmation\n"
 	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
 	       "  -h, --help                 show this help\n");
@@ -51,6 +54,8 @@ static void rollback_help(void)
 	       "      --no-repeatable        do not (default: apply_repeatable_on_undo)\n"
 	       "      --restart              run an undo that stopped half-way from its\n"
 	       "                             first statement instead of resuming it\n"
+	       "      --dry-run              print the SQL it would send, as a script;\n"
+	       "                             change nothing (no lock, no record table)\n"
 	       "  -y, --auto-approve         do not ask for confirmation\n"
 	       "      --lock-timeout SECONDS give up waiting for the migration lock\n"
 	       "  -h, --help                 show this help\n");
@@ -90,6 +95,7 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 		{"repeatable", no_argument, NULL, 'r'},
 		{"no-repeatable", no_argument, NULL, 'R'},
 		{"restart", no_argument, NULL, 'S'},
+		{"dry-run", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -119,6 +125,11 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 			if (!takes_count)
 				goto bad;
 			ro->restart = 1;
+			break;
+		case 'D':
+			if (!takes_count)
+				goto bad;
+			ro->dry_run = 1;
 			break;
 		case 'r':
 		case 'R':
@@ -280,12 +291,69 @@ count:
 	r->seconds += ev->seconds;
 }
 
+static const char *stage_word(const flux_migration *m)
+{
+	if (!m)
+		return "initialize";
+	flux_stage stage = flux_migration_stage(m);
+	return stage == FLUX_STAGE_PRE ? "pre_apply"
+	       : stage == FLUX_STAGE_POST ? "post_apply" : "migration";
+}
+
+/* --dry-run: each step's SQL on stdout after a comment line naming it,
+ * or with --json in the document's dry_run array. */
+static int on_dry_step(void *ctx, const flux_dry_step *ds)
+{
+	json_t *steps = ctx;
+	const char *id = ds->migration ? flux_migration_id(ds->migration) : NULL;
+	const char *dir = ds->direction == FLUX_PLAN_ROLLBACK ? "rollback" : "apply";
+	if (steps) {
+		json_array_append_new(steps, json_pack("{s:o, s:s, s:o, s:o, s:o}",
+			"id", cli_json_str(id), "stage", stage_word(ds->migration),
+			"direction", ds->migration ? json_string(dir) : json_null(),
+			"file", cli_json_str(ds->file), "sql", cli_json_str(ds->sql)));
+		return 0;
+	}
+	if (ds->migration)
+		printf("-- flux: %s %s (%s)\n", dir, id, ds->file);
+	else
+		printf("-- flux: create the record table\n");
+	fwrite(ds->sql, 1, ds->len, stdout);
+	return ferror(stdout) ? FLUX_ERR_IO : 0;
+}
+
+static int dry_run(flux_project *p, const flux_plan *plan, const char *cmd)
+{
+	json_t *steps = cli_json_on() ? json_array() : NULL;
+	flux_error err;
+	if (!steps) {
+		char safe[512];
+		flux_project_redact_uri(p, safe, sizeof(safe));
+		printf("-- flux: dry run of `flux %s` on %s (backend %s): the SQL it would "
+		       "send\n", cmd, safe, flux_project_backend(p)->name);
+	}
+	int rc = flux_plan_dry_run(p, plan, on_dry_step, steps, &err);
+	if (rc == FLUX_ERR_IO && !err.message[0])
+		flux_error_set(&err, FLUX_ERR_IO, "cannot write the dry run to standard output");
+	if (fflush(stdout) != 0 && !rc)
+		rc = flux_error_set(&err, FLUX_ERR_IO, "cannot write the dry run to standard "
+				    "output");
+	if (steps)
+		cli_json_set("dry_run", steps);
+	if (rc) {
+		cli_print_error(&err);
+		return cli_exit_code(&err);
+	}
+	return EXIT_OK;
+}
+
 static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 {
 	int rollback = strcmp(cmd, "rollback") == 0;
 	flux_project *p;
 	flux_error err;
-	if (cli_open(cli, ro->uri, ro->lock_timeout, &p, &err)) {
+	/* A dry run takes no lock and creates nothing. */
+	if (cli_open_mode(cli, ro->uri, ro->lock_timeout, ro->dry_run, &p, &err)) {
 		cli_print_error(&err);
 		return cli_exit_code(&err);
 	}
@@ -312,6 +380,19 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 	}
 	size_t n = flux_plan_count(plan);
 	int json = cli_json_on();
+	if (ro->dry_run) {
+		if (json) {
+			char safe[512];
+			flux_project_redact_uri(p, safe, sizeof(safe));
+			cli_json_set("database", cli_json_str(safe));
+			cli_json_set("backend", cli_json_str(flux_project_backend(p)->name));
+			plan_json(p, plan);
+		}
+		rc = dry_run(p, plan, cmd);
+		flux_plan_free(plan);
+		flux_project_close(p);
+		return rc;
+	}
 	if (json) {
 		char safe[512];
 		flux_project_redact_uri(p, safe, sizeof(safe));

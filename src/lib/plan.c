@@ -141,6 +141,7 @@ const flux_migration *flux_plan_get(const flux_plan *plan, size_t i)
 }
 int flux_plan_runs_repeatable(const flux_plan *plan) { return plan->repeatable; }
 void flux_plan_set_restart(flux_plan *plan, int restart) { plan->restart = restart != 0; }
+int flux_plan_restarts(const flux_plan *plan) { return plan->restart; }
 
 int flux_plan_check(flux_project *p, const flux_plan *plan, flux_error *err)
 {

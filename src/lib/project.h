@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The project object shared by project.c (open, records, validation),
- * plan.c (planning and running) and the runner's files: lock_wait.c,
- * run_step.c, run_statements.c, resume.c, dry_run.c. */
+/* The project object shared by project.c (open, close, cancel),
+ * records.c (records, marks, validation), plan.c (planning and running)
+ * and the runner's files: lock_wait.c, run_step.c, run_statements.c,
+ * resume.c, dry_run.c. */
 #ifndef FLUX_PROJECT_H
 #define FLUX_PROJECT_H
 
@@ -53,6 +54,8 @@ struct flux_project {
 	char *uri;
 };
 
+/* Free the records and marks as read (records.c). */
+void flux_project_clear_records(flux_project *p);
 /* The mark of migration id, or NULL. */
 const struct flux_mark_entry *flux_project_mark(const flux_project *p, const char *id);
 
@@ -96,6 +99,9 @@ void flux_stmts_free(struct flux_stmts *s);
  * 1-based line. */
 size_t flux_stmt_start(const char *sql, const struct flux_stmt *st);
 int flux_stmt_line(const char *sql, const struct flux_stmt *st);
+
+/* Whether flux_plan_set_restart() was set (plan.c). */
+int flux_plan_restarts(const flux_plan *plan);
 
 /* How a step ended, for the messages after a cancel (plan.c). */
 struct flux_step_result {

@@ -2,9 +2,9 @@
 /* libFuzzer harness: the PostgreSQL statement splitter used for
  * no-transaction migrations (plugins/postgres/pg_split.c, compiled in).
  * Checks, besides memory errors, what the backend relies on: statements
- * lie inside the input, in order, without overlap, start at a non-blank
- * byte, and each one split again on its own is that one statement (no
- * top-level semicolon was missed or invented). */
+ * lie inside the input, in order, without overlap, start and end at a
+ * non-blank byte (but for a quote left open at the end), and each one split again on its own is that one
+ * statement (no top-level semicolon was missed or invented). */
 #include <config.h>
 
 #include <ctype.h>
@@ -49,6 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(st.offset[i] >= prev_end);
 		FUZZ_ASSERT(st.offset[i] <= size && st.len[i] <= size - st.offset[i]);
 		FUZZ_ASSERT(!isspace((unsigned char)sql[st.offset[i]]));
+		/* (Blanks end one only inside a quote the input leaves open.) */
+		FUZZ_ASSERT(st.offset[i] + st.len[i] == size ||
+			    !isspace((unsigned char)sql[st.offset[i] + st.len[i] - 1]));
 		prev_end = st.offset[i] + st.len[i];
 
 		char *one = malloc(st.len[i]);

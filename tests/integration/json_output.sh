@@ -81,6 +81,14 @@ t_apply_needs_y() {
 }
 ok "apply --json without -y shows the plan, asks nothing, changes nothing" t_apply_needs_y
 
+t_apply_dry_run() {
+	before=$(md5sum < "$DB")
+	run 0 "$FLUX" --json apply "sqlite:$DB" --dry-run && valid \
+		'd["ok"] and d["plan"]["direction"] == "apply" and "steps" not in d and [s["stage"] for s in d["dry_run"]] == ["migration", "migration", "post_apply"] and all(s["direction"] == "apply" and s["sql"].startswith("BEGIN") for s in d["dry_run"]) and "INSERT INTO" in d["dry_run"][0]["sql"] and d["dry_run"][0]["file"].endswith(".sql")' &&
+	eq "$(md5sum < "$DB")" "$before" && eq "$(cat "$WORK/err")" ""
+}
+ok "apply --json --dry-run: each step's SQL, nothing changed" t_apply_dry_run
+
 t_apply() {
 	run 0 "$FLUX" --json apply "sqlite:$DB" -y && valid \
 		'd["ok"] and d["plan"]["direction"] == "apply" and [s["stage"] for s in d["steps"]] == ["migration", "migration", "post_apply"] and all(s["result"] == "done" and s["seconds"] >= 0 for s in d["steps"]) and d["summary"]["done"] == 2 and d["summary"]["planned"] == 2' &&

@@ -61,13 +61,12 @@ migrations_table = "history"
 migrations_lock_id = 4242'
 	run 0 "$FLUX" apply "$URI" -y && eq "$(ids flux_meta.history)" "001_a 002_fn 003_c" || return 1
 	eq "$(sql "SELECT to_regclass('public._flux_migrations') IS NULL")" t || return 1
-	# Another session holds lock 4242: status reads at once (it takes no
-	# lock); apply waits, names the holder, gives up.
-	psql -d "$DB" -c "SET application_name = 'holder'" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+	# Another session holds lock 4242: flux waits, names the holder, gives up.
+	psql -d "$DB" -c "SET application_name = 'holder'" -c "SELECT pg_advisory_lock(4242)" -c "SELECT pg_sleep(20)" >/dev/null 2>&1 &
 	holder=$!
 	n=0
 	until [ "$(sql "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND granted")" = 1 ]; do
-		n=$((n + 1)); [ $n -lt 100 ] || break
+		n=$((n + 1)); [ $n -lt 100 ] || { echo "the holder never took lock 4242"; return 1; }
 		sleep 0.1
 	done
 	run 0 timeout 20 "$FLUX" status "$URI" && has "$WORK/out" "3 of 3 applied" &&
@@ -75,6 +74,7 @@ migrations_lock_id = 4242'
 	rc=$?
 	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null
 	kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+	sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'holder'" >/dev/null
 	[ $rc -eq 0 ] && has "$WORK/err" "waiting for advisory lock 4242 (migrations_lock_id), held by pid" &&
 	has "$WORK/err" "application_name 'holder'" &&
 	grep -Eq "gave up after [0-9]+\.[0-9] s waiting for advisory lock 4242 \(migrations_lock_id\), held by pid" "$WORK/err"

@@ -567,7 +567,7 @@ START_TEST(split_leaves_out_comments_and_stops_when_told)
 	split_sql = "SELECT 1; SELECT 'a;b' -- c;\n; SELECT \"x;\" AS y;\n";
 	w = (struct seen){0};
 	OK(b->split(s, split_sql, strlen(split_sql), on_statement, &w, &err));
-	ck_assert_str_eq(w.text, "[SELECT 1][SELECT 'a;b' -- c;\n][SELECT \"x;\" AS y]");
+	ck_assert_str_eq(w.text, "[SELECT 1][SELECT 'a;b'][SELECT \"x;\" AS y]");
 	w = (struct seen){.stop_at = 2, .stop_with = 99};
 	ck_assert_int_eq(b->split(s, split_sql, strlen(split_sql), on_statement, &w, &err), 99);
 	ck_assert_int_eq(w.calls, 2);
@@ -612,7 +612,7 @@ START_TEST(sqlite_split_knows_quotes_comments_and_triggers)
 		"[CREATE TABLE a (x int)][CREATE TABLE b (y int)]"
 		"[CREATE TEMP TRIGGER tr AFTER INSERT ON a BEGIN\n"
 		"  INSERT INTO b VALUES (new.x); -- one;\n"
-		"  UPDATE b SET y = CASE WHEN y > 1 THEN y END; END /* c; */ ]"
+		"  UPDATE b SET y = CASE WHEN y > 1 THEN y END; END]"
 		"[INSERT INTO a VALUES (2)]"
 		"[SELECT [a;b], `c;d`, 'e'';f', \"g\"\";h\" FROM (SELECT 1 AS [a;b], 2 AS `c;d`, "
 		"3 AS \"g\"\";h\")]"
@@ -634,7 +634,7 @@ START_TEST(sqlite_split_knows_quotes_comments_and_triggers)
 	split_sql = "SELECT 1 /* ; never closed";
 	w = (struct seen){0};
 	OK(b->split(s, split_sql, strlen(split_sql), on_statement, &w, &err));
-	ck_assert_str_eq(w.text, "[SELECT 1 /* ; never closed]");
+	ck_assert_str_eq(w.text, "[SELECT 1]");
 	close_state(s);
 }
 END_TEST
@@ -710,6 +710,96 @@ START_TEST(every_described_kind_runs_as_its_operation_would)
 }
 END_TEST
 
+static int check_piece(void *ctx, const char *text, size_t len)
+{
+	struct seen *w = ctx;
+	ck_assert_uint_eq(strlen(text), len);
+	ck_assert_msg(len && (text[len - 1] == ';' || !strncmp(text, "--", 2)),
+		      "a piece neither a terminated statement nor a comment: [%s]", text);
+	add_line(w, "%s\n", text);
+	return stop_or_go(w);
+}
+
+START_TEST(describe_sql_needs_no_connection)
+{
+	setup(_i);
+	void *s;
+	OK(b->create(&host, (const struct flux_options *)(const void *)&options, uri, &s, &err));
+	struct flux_step step = {.id = "001_a\\'", .hash = "h", .sql = "SELECT 1", .len = 8,
+				 .record = FLUX_RECORD_REGISTER};
+	struct flux_mark mark = {.id = "001_a", .direction = FLUX_MARK_APPLY, .progress = "p",
+				 .resume = "r", .started_at = ""};
+	for (int kind = FLUX_SQL_BEGIN; kind <= FLUX_SQL_MARK_DELETE; kind++) {
+		struct seen w = {0};
+		int rc = b->describe_sql(s, kind, &step, &mark, check_piece, &w, &err);
+		if (kind == FLUX_SQL_RUN_STEP && !FLUX_BACKEND_HAS(b, run_step)) {
+			ck_assert_int_eq(rc, FLUX_ERR_UNSUPPORTED);
+			continue;
+		}
+		ck_assert_msg(rc == FLUX_OK, "%s: kind %d: %s", names[target], kind, err.message);
+		ck_assert_msg(kind == FLUX_SQL_MARK_DELETE || w.calls > 0, "kind %d: no text", kind);
+	}
+	struct seen w = {0};
+	ck_assert_int_eq(b->describe_sql(s, 99, &step, &mark, check_piece, &w, &err),
+			 FLUX_ERR_UNSUPPORTED);
+	/* The callback's status stops it. */
+	w = (struct seen){.stop_at = 1, .stop_with = 66};
+	ck_assert_int_eq(b->describe_sql(s, FLUX_SQL_INITIALIZE, NULL, NULL, check_piece, &w,
+					 &err), 66);
+	ck_assert_int_eq(w.calls, 1);
+	b->destroy(s);
+}
+END_TEST
+
+/* What describe_sql writes, run by the database's own client (sqlite3,
+ * psql) when it is installed: the text `flux apply --dry-run` shows is
+ * what a user may paste. */
+START_TEST(described_sql_runs_in_the_databases_own_client)
+{
+	setup(_i);
+	const char *client = target == SQLITE ? "sqlite3" : "psql";
+	char cmd[16384];
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null", client);
+	if (system(cmd) != 0) {
+		printf("# %s: no %s installed: described SQL not tried in it\n", names[target],
+		       client);
+		return;
+	}
+	void *s = open_state();
+	char path[4300];
+	snprintf(path, sizeof(path), "%s/described.sql", tu_tmpdir());
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	struct seen w = {0};
+	struct flux_step step = {.id = "001_it's \\ \"x\" é", .hash = "h'1"};
+	struct flux_mark mark = {.id = "002_b", .direction = FLUX_MARK_ROLLBACK,
+				 .progress = "it's 1\nof 2", .resume = "a\\b'c"};
+	OK(b->describe_sql(s, FLUX_SQL_INITIALIZE, NULL, NULL, check_piece, &w, &err));
+	OK(b->describe_sql(s, FLUX_SQL_BEGIN, NULL, NULL, check_piece, &w, &err));
+	OK(b->describe_sql(s, FLUX_SQL_REGISTER, &step, NULL, check_piece, &w, &err));
+	OK(b->describe_sql(s, FLUX_SQL_MARK_SAVE, NULL, &mark, check_piece, &w, &err));
+	OK(b->describe_sql(s, FLUX_SQL_COMMIT, NULL, NULL, check_piece, &w, &err));
+	fputs(w.text, f);
+	fclose(f);
+	if (target == SQLITE)
+		snprintf(cmd, sizeof(cmd), "sqlite3 -bail '%s' < '%s' >/dev/null", uri + 7, path);
+	else
+		snprintf(cmd, sizeof(cmd), "PGOPTIONS=--client-min-messages=warning psql -X -q "
+			 "-v ON_ERROR_STOP=1 -d '%s' -f '%s' >/dev/null", uri, path);
+	ck_assert_msg(system(cmd) == 0, "%s refused:\n%s", client, w.text);
+	close_state(s);
+	s = open_state();
+	struct seen rows = {0};
+	OK(b->list_applied(s, on_applied, &rows, &err));
+	ck_assert_str_eq(rows.text, "001_it's \\ \"x\" é h'1\n");
+	rows = (struct seen){0};
+	OK(b->list_marks(s, on_mark, &rows, &err));
+	ck_assert_str_eq(rows.text, "002_b 2 it's 1\nof 2\n");
+	ck_assert_str_eq(rows.resume, "a\\b'c");
+	close_state(s);
+}
+END_TEST
+
 START_TEST(execute_runs_a_script_and_places_its_errors)
 {
 	setup(_i);
@@ -752,7 +842,6 @@ START_TEST(cancel_from_a_thread_stops_the_running_statement)
 	setup(_i);
 	void *s = open_state();
 	ck_assert(FLUX_BACKEND_HAS(b, cancel));
-	/* Between operations it does no harm to what follows. */
 	const char *slow = target == SQLITE
 		? "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) "
 		  "SELECT count(*) FROM c"
@@ -771,6 +860,12 @@ START_TEST(cancel_from_a_thread_stops_the_running_statement)
 	if (target == POSTGRES)
 		ck_assert_str_eq(err.sqlstate, "57014");
 	OK(b->rollback(s, &err));
+	/* The host's own bookkeeping still works; the migrations' SQL is not
+	 * run again on this connection (a cancel that came between two
+	 * statements must stop the next one). */
+	OK(b->initialize(s, &err));
+	OK(b->register_migration(s, "001_a", "h", &err));
+	ck_assert_int_eq(run(s, "SELECT 1"), FLUX_ERR_BACKEND);
 	close_state(s);
 	/* A new connection is not cancelled. */
 	s = open_state();
@@ -845,7 +940,8 @@ static void pg_database(int drop)
 	target = POSTGRES;
 	const flux_backend_info *info;
 	void *s = NULL;
-	int rc = (b = load("postgres", &info)) ? b->create(&host, NULL, "", &s, &err) : err.code;
+	b = load("postgres", &info);
+	int rc = b ? b->create(&host, NULL, "", &s, &err) : (int)err.code;
 	if (!rc) {
 		if (!drop)
 			snprintf(pg_db, sizeof(pg_db), "flux_conformance_%ld", (long)getpid());
@@ -870,6 +966,7 @@ int main(void)
 	for (int t = 0; t < NTARGETS; t++)
 		if (skipped[t][0])
 			printf("# %s: skipped: %s\n", names[t], skipped[t]);
+	fflush(stdout);
 	Suite *su = suite_create("conformance");
 	TCase *tc = tu_tcase("conformance");
 	tcase_set_timeout(tc, 60);
@@ -887,6 +984,8 @@ int main(void)
 	tcase_add_test(tc, sqlite_split_knows_quotes_comments_and_triggers);
 	tcase_add_loop_test(tc, described_register_gives_register_migrations_row, 0, n);
 	tcase_add_loop_test(tc, every_described_kind_runs_as_its_operation_would, 0, n);
+	tcase_add_loop_test(tc, describe_sql_needs_no_connection, 0, NTARGETS);
+	tcase_add_loop_test(tc, described_sql_runs_in_the_databases_own_client, 0, n);
 	tcase_add_loop_test(tc, execute_runs_a_script_and_places_its_errors, 0, n);
 	tcase_add_loop_test(tc, cancel_from_a_thread_stops_the_running_statement, 0, n);
 	tcase_add_loop_test(tc, redact_uri_hides_passwords, 0, NTARGETS);

@@ -46,11 +46,15 @@ START_TEST(splits_at_top_level_semicolons)
 			    "DO $$ BEGIN PERFORM 1; END $$"};
 	expect("CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n"
 	       "DO $$ BEGIN PERFORM 1; END $$;", 2, w3);
-	const char *w4[] = {"SELECT 1 /* a; /* nested; */ b; */", "SELECT 'it''s; fine'"};
+	const char *w4[] = {"SELECT 1", "SELECT 'it''s; fine'"};
 	expect("SELECT 1 /* a; /* nested; */ b; */; SELECT 'it''s; fine'; -- tail; comment\n", 2, w4);
 	const char *w5[] = {"SELECT $1"};
 	expect(";;  ; SELECT $1", 1, w5);
 	expect("  -- only a comment;\n /* and; this */ ", 0, NULL);
+	/* A statement runs from its first to its last byte that is neither
+	 * blank nor comment: comments inside it stay. */
+	const char *w6[] = {"SELECT /* x; */ 1", "VACUUM t"};
+	expect("\n SELECT /* x; */ 1 /* y */\t;\nVACUUM t -- the end\n", 2, w6);
 	/* The callback's status stops the split at once and comes back. */
 	struct got g = {.stop_at = 2};
 	ck_assert_int_eq(pg_split("SELECT 1; SELECT 2; SELECT 3", 28, collect, &g), 42);

@@ -376,7 +376,7 @@ START_TEST(lock_timeout_names_lock_and_holder)
 		 "4242 (a test)", proj);
 	ck_assert_msg(strncmp(r.err.message, "gave up after 0.", 16) == 0 &&
 		      strstr(r.err.message, want), "got: %s", r.err.message);
-	ck_assert_msg(r.seconds >= 0.3 && r.seconds < 2, "took %.2f s", r.seconds);
+	ck_assert_msg(r.seconds >= 0.3 && r.seconds < 5, "took %.2f s", r.seconds);
 	/* Shorter than a second: no warning. */
 	ck_assert_ptr_null(strstr(r.log, "waiting for"));
 	/* Longer: one warning, after a second, with the holder. */
@@ -414,7 +414,7 @@ START_TEST(lock_wait_without_limit_ends_when_freed)
 	open_test(&r, NULL, -1, NULL);
 	pthread_join(t, NULL);
 	ck_assert_msg(r.rc == FLUX_OK, "%s", r.err.message);
-	ck_assert_msg(r.seconds >= 0.4 && r.seconds < 3, "took %.2f s", r.seconds);
+	ck_assert_msg(r.seconds >= 0.4 && r.seconds < 10, "took %.2f s", r.seconds);
 	flux_project_close(r.p);
 }
 END_TEST
@@ -435,7 +435,12 @@ static void on_opening(void *ctx, flux_project *p)
 static void *cancel_opening(void *arg)
 {
 	(void)arg;
-	usleep(300 * 1000);
+	/* Once flux has tried the lock and is waiting. */
+	char tried[4300];
+	snprintf(tried, sizeof(tried), "%s/records.txt.tried", proj);
+	for (int i = 0; i < 1000 && access(tried, F_OK) != 0; i++)
+		usleep(10 * 1000);
+	usleep(100 * 1000);
 	pthread_mutex_lock(&opening_lock);
 	if (opening_p)
 		flux_project_cancel(opening_p);
@@ -455,7 +460,7 @@ START_TEST(cancel_ends_lock_wait_at_once)
 	ck_assert_int_eq(r.rc, FLUX_ERR_CANCELLED);
 	ck_assert_str_eq(r.err.message, "cancelled while waiting for the migration lock; "
 			 "nothing was changed");
-	ck_assert_msg(r.seconds < 1.0, "took %.2f s", r.seconds);
+	ck_assert_msg(r.seconds < 5.0, "took %.2f s", r.seconds);
 	ck_assert_ptr_null(opening_p);
 	ck_assert_ptr_null(r.p);
 }
