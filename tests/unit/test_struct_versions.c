@@ -31,6 +31,7 @@ struct open_options_v1 {
 	double helper_timeout;
 	void (*opening)(void *ctx, flux_project *p);
 	void *opening_ctx;
+	int no_cache;
 };
 
 /* flux_open_options.opening for the tests: the last project published. */
@@ -56,6 +57,7 @@ SAME_FIELD(read_only);
 SAME_FIELD(helper_timeout);
 SAME_FIELD(opening);
 SAME_FIELD(opening_ctx);
+SAME_FIELD(no_cache);
 _Static_assert(sizeof(struct open_options_v1) <= sizeof(flux_open_options),
 	       "flux_open_options shrank");
 
