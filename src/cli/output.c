@@ -191,11 +191,11 @@ int cli_open_mode(struct cli *cli, const char *uri, double lock_timeout, int rea
 	o.backend_path = cli->backend_path;
 	o.uri = uri;
 	o.lock_timeout = lock_timeout;
-	o.read_only = cli->read_only;
 	o.log = cli_log;
 	o.log_level = cli->log_level;
 	o.helper_timeout = cli->helper_timeout;
-	o.read_only = read_only;
+	/* status and validate (the command table), and dry runs. */
+	o.read_only = read_only || cli->read_only;
 	/* Helpers run and the lock is waited for while the project opens: a
 	 * signal must reach them. */
 	cli_interrupt_open_begin(&o);
