@@ -20,10 +20,6 @@ const char *flux_status_name(flux_status code);
 void flux_error_clear(flux_error *err);
 int flux_error_set(flux_error *err, flux_status code, const char *fmt, ...)
 	FLUX_PRINTF(3, 4);
-/* TRANSITIONAL, to be removed with its last caller (src/cli/cmd_status.c,
- * which moves to flux_project_redact_uri()): only the URI's scheme, as
- * flux_project_redact_uri() shows a URI without the backend's help. */
-void flux_uri_redact(const char *uri, char *out, size_t outsz);
 
 #ifdef __cplusplus
 }

@@ -387,7 +387,7 @@ static char *format(const char *fmt, ...)
 	return out;
 }
 
-/* v as a literal, written as PQescapeLiteral writes it, without needing a
+/* v as a literal, quoted as PQescapeLiteral quotes it, without needing a
  * connection (describe_sql needs none): E'' with doubled backslashes when
  * v holds one, so it means the same whatever standard_conforming_strings
  * says.  malloc'd, or NULL. */
@@ -571,9 +571,11 @@ static int pg_describe_sql(void *state, int kind, const struct flux_step *step,
 	struct texts x;
 	int ignored, rc = FLUX_OK;
 	/* Not connected: the marks table is taken to exist. */
-	if (kind == FLUX_SQL_MARK_DELETE && g->dry_marks == MARKS_UNKNOWN && g->conn &&
-	    !(rc = g->marks_state == MARKS_UNKNOWN ? probe(g, &ignored, err) : FLUX_OK))
+	if (kind == FLUX_SQL_MARK_DELETE && g->dry_marks == MARKS_UNKNOWN && g->conn) {
+		if (g->marks_state == MARKS_UNKNOWN)
+			rc = probe(g, &ignored, err);
 		g->dry_marks = g->marks_state;
+	}
 	if (!rc)
 		rc = pg_texts(g, kind, step, mark, g->dry_marks, &x, err);
 	if (rc)
@@ -703,8 +705,10 @@ static int cancelled(struct pg *g, flux_error *err)
 
 static int pg_execute(void *state, const char *sql, size_t len, flux_error *err)
 {
-	int rc = cancelled(state, err);
-	return rc ? rc : send(state, sql, sql, len, 0, NULL, err);
+	struct pg *g = state;
+	g->marks_state = MARKS_UNKNOWN; /* the SQL may make or drop any table */
+	int rc = cancelled(g, err);
+	return rc ? rc : send(g, sql, sql, len, 0, NULL, err);
 }
 
 static int pg_split_op(void *state, const char *sql, size_t len, flux_statement_fn fn,
@@ -718,6 +722,7 @@ static int pg_split_op(void *state, const char *sql, size_t len, flux_statement_
 static int pg_run_step(void *state, const struct flux_step *step, flux_error *err)
 {
 	struct pg *g = state;
+	g->marks_state = MARKS_UNKNOWN;
 	int rc = cancelled(g, err);
 	if (!rc)
 		rc = run(g, FLUX_SQL_RUN_STEP, step, NULL, NULL, err);

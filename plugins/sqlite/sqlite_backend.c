@@ -404,6 +404,7 @@ static int sq_execute(void *state, const char *sql, size_t len, flux_error *err)
 	int rc = sq_need_db(s, err);
 	if (rc)
 		return rc;
+	s->marks_state = SQ_MARKS_UNKNOWN; /* the SQL may make or drop any table */
 	for (const char *p = sql, *end = sql + len; p < end;) {
 		if (s->cancelled)
 			return s->host->error_set(err, FLUX_ERR_BACKEND, "interrupted before "

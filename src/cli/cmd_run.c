@@ -205,9 +205,14 @@ static void describe_plan(flux_project *p, const flux_plan *plan, int rollback,
 		printf("Repeatable: %zu pre-apply before, %zu post-apply after.\n", pre, post);
 }
 
-/* The plan for --json: what describe_plan says, as facts. */
+/* The plan for --json: what describe_plan says, as facts, with the
+ * database (redacted) and the backend. */
 static void plan_json(flux_project *p, const flux_plan *plan)
 {
+	char safe[512];
+	flux_project_redact_uri(p, safe, sizeof(safe));
+	cli_json_set("database", cli_json_str(safe));
+	cli_json_set("backend", cli_json_str(flux_project_backend(p)->name));
 	int rollback = flux_plan_kind_of(plan) == FLUX_PLAN_ROLLBACK;
 	const flux_migrations *set = flux_project_migrations(p);
 	json_t *ids = json_array(), *pre = json_array(), *post = json_array();
@@ -255,6 +260,17 @@ struct report {
 	struct cli_progress *progress;   /* text: the live lines */
 };
 
+/* The JSON word for a step's stage; a step without a migration creates
+ * the record table. */
+static const char *stage_word(const flux_migration *m)
+{
+	if (!m)
+		return "initialize";
+	flux_stage stage = flux_migration_stage(m);
+	return stage == FLUX_STAGE_PRE ? "pre_apply"
+	       : stage == FLUX_STAGE_POST ? "post_apply" : "migration";
+}
+
 static void on_event(void *ctx, const flux_event *ev)
 {
 	struct report *r = ctx;
@@ -272,8 +288,7 @@ static void on_event(void *ctx, const flux_event *ev)
 	if (r->steps) {
 		json_array_append_new(r->steps, json_pack("{s:o, s:s, s:s, s:s, s:f}",
 			"id", cli_json_str(flux_migration_id(ev->migration)),
-			"stage", stage == FLUX_STAGE_PRE ? "pre_apply"
-				 : stage == FLUX_STAGE_POST ? "post_apply" : "migration",
+			"stage", stage_word(ev->migration),
 			"direction", ev->direction == FLUX_PLAN_APPLY ? "apply" : "rollback",
 			"result", ev->type == FLUX_EVENT_FAILED ? "failed" : "done",
 			"seconds", ev->seconds));
@@ -289,15 +304,6 @@ count:
 			r->failed++;
 	}
 	r->seconds += ev->seconds;
-}
-
-static const char *stage_word(const flux_migration *m)
-{
-	if (!m)
-		return "initialize";
-	flux_stage stage = flux_migration_stage(m);
-	return stage == FLUX_STAGE_PRE ? "pre_apply"
-	       : stage == FLUX_STAGE_POST ? "post_apply" : "migration";
 }
 
 /* --dry-run: each step's SQL on stdout after a comment line naming it,
@@ -380,28 +386,16 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 	}
 	size_t n = flux_plan_count(plan);
 	int json = cli_json_on();
+	if (json)
+		plan_json(p, plan);
 	if (ro->dry_run) {
-		if (json) {
-			char safe[512];
-			flux_project_redact_uri(p, safe, sizeof(safe));
-			cli_json_set("database", cli_json_str(safe));
-			cli_json_set("backend", cli_json_str(flux_project_backend(p)->name));
-			plan_json(p, plan);
-		}
 		rc = dry_run(p, plan, cmd);
 		flux_plan_free(plan);
 		flux_project_close(p);
 		return rc;
 	}
-	if (json) {
-		char safe[512];
-		flux_project_redact_uri(p, safe, sizeof(safe));
-		cli_json_set("database", cli_json_str(safe));
-		cli_json_set("backend", cli_json_str(flux_project_backend(p)->name));
-		plan_json(p, plan);
-	} else {
+	if (!json)
 		describe_plan(p, plan, rollback, ro);
-	}
 	/* A JSON consumer reads stdout and cannot answer a question there:
 	 * --json never asks, and without -y it only shows the plan. */
 	if (!ro->auto_approve && json)

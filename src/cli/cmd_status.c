@@ -149,7 +149,7 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		applied += flux_project_record_find(
 			p, flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, i))) != NULL;
 	char safe[512];
-	flux_uri_redact(uri, safe, sizeof(safe));
+	flux_project_redact_uri(p, safe, sizeof(safe));
 	if (cli_json_on())
 		status_json(p, safe, applied);
 	else

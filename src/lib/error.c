@@ -222,8 +222,3 @@ size_t flux_uri_scheme_only(const char *uri, char *out, size_t size)
 	int len = snprintf(out, size, "%.*s%s", (int)n, uri, rest);
 	return len < 0 ? 0 : (size_t)len;
 }
-
-void flux_uri_redact(const char *uri, char *out, size_t outsz)
-{
-	flux_uri_scheme_only(uri, out, outsz);
-}

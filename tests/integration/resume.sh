@@ -119,6 +119,29 @@ ids() { q "SELECT group_concat(id, ' ') FROM (SELECT id FROM _flux_migrations OR
 cases sqlite
 ok "--restart is an option of apply and rollback only" t_restart_flag_only_where_it_means_something
 
+# A database without transactional DDL (the test module test-nontx):
+# every migration runs statement by statement, and no failure is called
+# a rollback.
+t_no_transactional_ddl() {
+	rm -rf "$P"; mkdir -p "$P/migrations/post-apply" "$WORK/manifests" && cd "$P" || return 1
+	sed "s|@MODULES@|$FLUX_TEST_BUILDDIR/tests/plugins/.libs|" \
+		"$FLUX_TEST_SRCDIR/tests/plugins/fixtures/nontx/nontx.ini" > "$WORK/manifests/nontx.ini" &&
+	printf '[flux]\nbackend = "test-nontx"\nmigration_directory = "migrations"\n' > flux.toml &&
+	printf 'SELECT 1;\nSELECT FAIL;\n' > migrations/001_a.sql &&
+	printf 'SELECT 2;\nSELECT FAIL;\n' > migrations/post-apply/p.sql || return 1
+	tflux() { "$FLUX" --backend-path "$WORK/manifests" "$@"; }
+	run 1 tflux apply "test:$P/records.txt" -y &&
+	has "$WORK/out" "Applied 0 of 1 migrations; '001_a' ran outside a transaction and stopped half-way (see flux status)." &&
+	hasnt "$WORK/out" "rolled back" &&
+	has "$WORK/err" "migration run statement by statement (the database has no transactional DDL): statement 2 of 2 failed" || return 1
+	# Only the repeatable fails now: no mark, and still no rollback claimed.
+	printf 'SELECT 1;\nSELECT 3;\n' > migrations/001_a.sql
+	run 1 tflux apply "test:$P/records.txt" -y &&
+	has "$WORK/out" "'p' ran outside a transaction and stopped after 1 of its 2 statements." &&
+	hasnt "$WORK/out" "rolled back"
+}
+ok "no transactional DDL: statement by statement, and a failure is never called rolled back" t_no_transactional_ddl
+
 # PostgreSQL, when its server binaries are there (pg_lib.sh would skip
 # the whole script otherwise, SQLite cases included).
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

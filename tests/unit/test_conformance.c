@@ -518,12 +518,9 @@ START_TEST(marks_table_created_in_a_rolled_back_transaction)
 }
 END_TEST
 
-START_TEST(marks_of_flux_0_2_are_read_and_upgraded)
+/* The marks table as flux 0.2 made it (no resume column), with a mark. */
+static void old_marks(void *s)
 {
-	setup(_i);
-	void *s = open_state();
-	OK(b->initialize(s, &err));
-	/* The marks table as flux 0.2 made it: no resume column. */
 	char sql[512];
 	snprintf(sql, sizeof(sql), "CREATE TABLE %s (id text PRIMARY KEY, direction text NOT "
 		 "NULL, started_at timestamp NOT NULL DEFAULT current_timestamp, progress "
@@ -531,6 +528,14 @@ START_TEST(marks_of_flux_0_2_are_read_and_upgraded)
 		 "progress) VALUES ('001_a', 'rollback', '2001-02-03 04:05:06', '1 of 2 "
 		 "statements ran')", marks_table(), marks_table());
 	OK(run(s, sql));
+}
+
+START_TEST(marks_of_flux_0_2_are_read_and_upgraded)
+{
+	setup(_i);
+	void *s = open_state();
+	OK(b->initialize(s, &err));
+	old_marks(s);
 	close_state(s);
 	s = open_state();
 	int init = 0;
@@ -800,6 +805,45 @@ START_TEST(described_sql_runs_in_the_databases_own_client)
 }
 END_TEST
 
+/* A dry run describes operations without running them: what it hands
+ * over runs in sequence, as the operations would have (the marks table
+ * made or brought up to date once, then used). */
+START_TEST(described_operations_run_in_sequence)
+{
+	setup(_i);
+	for (int old = 0; old < 2; old++) {
+		void *s = open_state();
+		OK(b->initialize(s, &err));
+		if (old)
+			old_marks(s);
+		close_state(s);
+		s = open_state();
+		struct exec_ctx x = {s, 0};
+		struct flux_mark m = {.id = "002_b", .direction = FLUX_MARK_APPLY,
+				      .progress = "0 of 2", .resume = "r0"};
+		OK(b->describe_sql(s, FLUX_SQL_MARK_SAVE, NULL, &m, exec_text, &x, &err));
+		m.progress = "1 of 2";
+		m.resume = "r1";
+		OK(b->describe_sql(s, FLUX_SQL_MARK_SAVE, NULL, &m, exec_text, &x, &err));
+		struct seen w = {0};
+		OK(b->list_marks(s, on_mark, &w, &err));
+		ck_assert_str_eq(w.text, old ? "001_a 2 1 of 2 statements ran\n002_b 1 1 of 2\n"
+					    : "002_b 1 1 of 2\n");
+		struct flux_step step = {.id = "002_b"};
+		OK(b->describe_sql(s, FLUX_SQL_MARK_DELETE, &step, NULL, exec_text, &x, &err));
+		close_state(s);
+		s = open_state();
+		w = (struct seen){0};
+		OK(b->list_marks(s, on_mark, &w, &err));
+		ck_assert_str_eq(w.text, old ? "001_a 2 1 of 2 statements ran\n" : "");
+		char sql[128];
+		snprintf(sql, sizeof(sql), "DROP TABLE %s", marks_table());
+		OK(run(s, sql));
+		close_state(s);
+	}
+}
+END_TEST
+
 START_TEST(execute_runs_a_script_and_places_its_errors)
 {
 	setup(_i);
@@ -986,6 +1030,7 @@ int main(void)
 	tcase_add_loop_test(tc, every_described_kind_runs_as_its_operation_would, 0, n);
 	tcase_add_loop_test(tc, describe_sql_needs_no_connection, 0, NTARGETS);
 	tcase_add_loop_test(tc, described_sql_runs_in_the_databases_own_client, 0, n);
+	tcase_add_loop_test(tc, described_operations_run_in_sequence, 0, n);
 	tcase_add_loop_test(tc, execute_runs_a_script_and_places_its_errors, 0, n);
 	tcase_add_loop_test(tc, cancel_from_a_thread_stops_the_running_statement, 0, n);
 	tcase_add_loop_test(tc, redact_uri_hides_passwords, 0, NTARGETS);
