@@ -42,7 +42,8 @@ size_t flux_utf8_check(const char *s, size_t len);
  * UTF-8 written as \n, \t, \r, \xNN; cut to fit outsz. */
 void flux_escape(const char *s, size_t len, char *out, size_t outsz);
 
-int flux_error_vset(flux_error *err, flux_status code, const char *fmt, va_list ap);
+int flux_error_vset(flux_error *err, flux_status code, const char *fmt, va_list ap)
+	FLUX_PRINTF(3, 0);
 void flux_error_detail(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
 void flux_error_hint(flux_error *err, const char *fmt, ...) FLUX_PRINTF(2, 3);
 void flux_error_at(flux_error *err, const char *file, int line);
