@@ -80,7 +80,7 @@ static void open_test(struct opened *r, const char *fixture, double lock_timeout
 	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = uri;
-	o.backend_path = fixture ? tu_fixture(fixture) : BUILD_BACKENDS;
+	o.backend_path = fixture ? tu_fixture(fixture) : TEST_BACKEND_PATH;
 	o.lock_timeout = lock_timeout;
 	o.log = collect_log;
 	o.log_ctx = r;
@@ -689,7 +689,7 @@ START_TEST(uri_shown_redacted_by_the_backend)
 	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
 	o.config_path = cfg;
 	o.uri = uri;
-	o.backend_path = BUILD_BACKENDS;
+	o.backend_path = TEST_BACKEND_PATH;
 	flux_project *p;
 	flux_error err;
 	ck_assert_int_eq(flux_project_open(&o, &p, &err), FLUX_OK);
