@@ -23,6 +23,27 @@ static void help(void)
 	       "  -h, --help     show this help\n", flux_registry_system_dir());
 }
 
+/* The ABI 2.0 operations a backend may leave NULL, in the header's
+ * order; the listing says which a module has (a bug report's first
+ * question: does this backend cancel, describe its SQL, ...). */
+static int has_run_step(const struct flux_backend *b) { return FLUX_BACKEND_HAS(b, run_step); }
+static int has_cancel(const struct flux_backend *b) { return FLUX_BACKEND_HAS(b, cancel); }
+static int has_redact_uri(const struct flux_backend *b) { return FLUX_BACKEND_HAS(b, redact_uri); }
+static int has_describe_sql(const struct flux_backend *b)
+{
+	return FLUX_BACKEND_HAS(b, describe_sql);
+}
+
+static const struct {
+	const char *name;
+	int (*has)(const struct flux_backend *b);
+} optional_ops[] = {
+	{"run_step", has_run_step},
+	{"cancel", has_cancel},
+	{"redact_uri", has_redact_uri},
+	{"describe_sql", has_describe_sql},
+};
+
 /* The listing for --json; the exit status as the text listing's. */
 static int backends_json(flux_registry *reg, int check)
 {
@@ -47,10 +68,9 @@ static int backends_json(flux_registry *reg, int check)
 			"manifest", cli_json_str(flux_backend_info_manifest(info)),
 			"line", flux_backend_info_line(info));
 		json_t *opt = json_array();
-		if (b && FLUX_BACKEND_HAS(b, run_step))
-			json_array_append_new(opt, json_string("run_step"));
-		if (b && FLUX_BACKEND_HAS(b, list_marks))
-			json_array_append_new(opt, json_string("marks"));
+		for (size_t k = 0; b && k < sizeof(optional_ops) / sizeof(optional_ops[0]); k++)
+			if (optional_ops[k].has(b))
+				json_array_append_new(opt, json_string(optional_ops[k].name));
 		char abi[32];
 		if (b)
 			snprintf(abi, sizeof(abi), "%u.%u", FLUX_ABI_MAJOR_OF(b->abi_version),
@@ -59,6 +79,8 @@ static int backends_json(flux_registry *reg, int check)
 		json_object_set_new(o, "provides", cli_json_str(b ? b->name : NULL));
 		json_object_set_new(o, "abi", b ? json_string(abi) : json_null());
 		json_object_set_new(o, "optional", opt);
+		json_object_set_new(o, "transactional_ddl", b ? json_boolean(b->capabilities &
+			FLUX_CAP_TRANSACTIONAL_DDL) : json_null());
 		json_object_set_new(o, "shadowed_by", over ? json_pack("{s:o, s:i}",
 			"manifest", cli_json_str(flux_backend_info_manifest(over)),
 			"line", flux_backend_info_line(over)) : json_null());
@@ -139,10 +161,17 @@ int cmd_backends(struct cli *cli, int argc, char **argv)
 		if (b) {
 			printf("    abi       %u.%u\n", FLUX_ABI_MAJOR_OF(b->abi_version),
 			       FLUX_ABI_MINOR_OF(b->abi_version));
-			int step = FLUX_BACKEND_HAS(b, run_step);
-			int marks = FLUX_BACKEND_HAS(b, list_marks);
-			printf("    optional  %s%s%s\n", step ? "run_step" : "",
-			       step && marks ? ", " : "", marks ? "marks" : !step ? "none" : "");
+			const char *sep = "";
+			printf("    optional ");
+			for (size_t k = 0; k < sizeof(optional_ops) / sizeof(optional_ops[0]); k++)
+				if (optional_ops[k].has(b)) {
+					printf("%s %s", sep, optional_ops[k].name);
+					sep = ",";
+				}
+			printf("%s\n", *sep ? "" : " none");
+			printf("    DDL       %s\n", b->capabilities & FLUX_CAP_TRANSACTIONAL_DDL
+			       ? "transactional" : "not transactional (statement by statement, "
+			       "with marks)");
 			if (strcmp(b->name, flux_backend_info_name(info)) != 0)
 				printf("    provides  '%s' (the module's own name)\n", b->name);
 		}
