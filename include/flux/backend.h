@@ -35,7 +35,9 @@
  *
  * Build it with `pkg-config --cflags flux-backend`; there is no library to
  * link: everything the host offers arrives through struct flux_host, so a
- * backend links with -Wl,--no-undefined.
+ * backend links with -Wl,--no-undefined.  A module that limits what it
+ * exports (a version script, libtool's -export-symbols-regex) exports the
+ * registration function and flux_backend_module_abi, the stamp.
  *
  * 2. WHO DOES WHAT
  *
@@ -103,6 +105,13 @@
  *   happens anyway, fail (a primary key does).
  * - cancel() may run from another thread at any time between connect() and
  *   disconnect(); every other operation runs on one thread, one at a time.
+ *   The host waits for a running cancel() to return before it calls
+ *   disconnect(), so cancel() may use what connect() set up.
+ * - A dry run (flux apply --dry-run) opens read-only, then calls
+ *   describe_sql() for the operations a run would make, in their order,
+ *   without making them.  The backend describes each as if those described
+ *   before it had run (a marks table the first described mark_save()
+ *   creates is not created again by the second).
  *
  * 5. ERRORS
  *
