@@ -577,11 +577,12 @@ static int load_undo(flux_migration *m, flux_error *err)
 }
 
 /* ---- SQL files: stat, cache, read ---------------------------------------
- * Every .sql and .undo.sql is a job: fstatat() relative to its directory,
- * then either a cache hit (its hash and directives, nothing read) or a read
- * to end of file, the NUL check and the MD5.  With many files the jobs run
- * on every core (up to 4); the first failing job in directory order is
- * the error, as when reading one by one. */
+ * Every up .sql (and, for flux_migrations_read, every .undo.sql) is a job:
+ * with the cache, fstatat() relative to its directory and either a hit
+ * (its hash and directives, nothing read) or a read; without, a read.  A
+ * read goes to end of file, then the NUL check and the MD5.  With many
+ * files the jobs run on every core (up to 4); the first failing job in id
+ * order is the error, as when reading one by one. */
 
 struct job {
 	flux_migration *m;
