@@ -585,11 +585,12 @@ static int load_undo(flux_migration *m, flux_error *err)
 }
 
 /* ---- SQL files: stat, cache, read ---------------------------------------
- * Every .sql and .undo.sql is a job: fstatat() relative to its directory,
- * then either a cache hit (its hash and directives, nothing read) or a read
- * to end of file, the NUL check and the MD5.  With many files the jobs run
- * on every core (up to 4); the first failing job in directory order is
- * the error, as when reading one by one. */
+ * Every up .sql (and, for flux_migrations_read, every .undo.sql) is a job:
+ * with the cache, fstatat() relative to its directory and either a hit
+ * (its hash and directives, nothing read) or a read; without, a read.  A
+ * read goes to end of file, then the NUL check and the MD5.  With many
+ * files the jobs run on every core (up to 4); the first failing job in id
+ * order is the error, as when reading one by one. */
 
 struct job {
 	flux_migration *m;
@@ -828,14 +829,13 @@ static void update_cache(struct reader *r, struct job *jobs, size_t n)
 static int load_texts(struct reader *r)
 {
 	flux_error *err = r->err;
-	size_t njobs = 0, npy = 0;
+	size_t npy = 0, cap = 0;
+	/* Room for the most jobs there can be: one pass less over the
+	 * migrations, which lie in memory in directory order, not id order. */
 	for (int s = 0; s < 3; s++)
-		for (size_t i = 0; i < r->set->stage[s].count; i++) {
-			const flux_migration *m = r->set->stage[s].items[i];
-			if (m->kind == FLUX_KIND_SQL)
-				njobs += m->undo_path && r->eager_undo ? 2 : 1;
-		}
-	struct job *jobs = calloc(njobs ? njobs : 1, sizeof(*jobs));
+		cap += r->set->stage[s].count * (r->eager_undo ? 2 : 1);
+	size_t size = cap * sizeof(struct job);
+	struct job *jobs = flux_bulk_alloc(size);
 	if (!jobs)
 		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	size_t k = 0;
@@ -848,6 +848,7 @@ static int load_texts(struct reader *r)
 			if (m->undo_path && r->eager_undo)
 				set_job(&jobs[k++], m, 1, r->dirfd[s]);
 		}
+	size_t njobs = k;
 	struct pool pool = {.jobs = jobs, .n = njobs, .cache = r->cache};
 	if (r->cache)
 		flux_hash_cache_prepare(r->cache, njobs, job_name, jobs);
@@ -883,7 +884,7 @@ static int load_texts(struct reader *r)
 				m->has_undo = s == FLUX_STAGE_MAIN;
 			}
 		}
-	free(jobs);
+	flux_bulk_free(jobs, size);
 	if (rc)
 		return rc;
 	if (npy == 0)
