@@ -79,8 +79,10 @@ void flux_bulk_free(void *p, size_t n);
 int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size,
 		      flux_buf *scratch, char **data, size_t *len, flux_error *err);
 
-/* migrations.c: flux_migrations_load() with the cache on or off (the
- * project's flux_open_options.no_cache); FLUX_NO_CACHE turns it off too.
+/* migrations.c: the project's read of its migrations, whose helpers (.py
+ * evaluation, generators, now and for undo later) obey h, which must
+ * outlive the set (NULL: none), with the cache on or off (the project's
+ * flux_open_options.no_cache); FLUX_NO_CACHE turns it off too.
  * Unlike flux_migrations_read(), .undo.sql files are read when first asked
  * for (a rollback plan asks for all before it starts), and on a cache hit
  * the up text too. */

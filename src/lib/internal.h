@@ -140,11 +140,6 @@ typedef struct flux_py_result {
 int flux_python_eval(const char *const *paths, size_t n, flux_helpers *h,
 		     flux_py_result *results, flux_error *err);
 
-/* flux_migrations_read() whose helpers (.py evaluation, generators, now
- * and for undo later) obey h, which must outlive the set; NULL: none. */
-int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out,
-			 flux_error *err);
-
 
 /* An MD5 hasher to reuse across many files (hash.c); NULL from new() only
  * when out of memory. */

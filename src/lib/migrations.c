@@ -1002,12 +1002,6 @@ int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err
 	return load(dir, NULL, 0, 1, out, err);
 }
 
-int flux_migrations_load(const char *dir, flux_helpers *h, flux_migrations **out,
-			 flux_error *err)
-{
-	return load(dir, h, 1, 0, out, err);
-}
-
 /* A project's read: .undo.sql files are read when first asked for, which
  * a rollback does for all it will undo before it starts (see plan.c), so
  * applying and checking a directory of N migrations touches N files, not
@@ -1039,8 +1033,9 @@ static int load(const char *dir, flux_helpers *h, int use_cache, int eager_undo,
 	 * (see RACY_NS in hash_cache.c). */
 	if (use_cache && !flux_hash_cache_disabled())
 		r.cache = flux_hash_cache_open(dir, &r.set->notes);
-	else if (use_cache)
-		flux_buf_appendf(&r.set->notes, "hash cache: off ($FLUX_NO_CACHE)");
+	else
+		flux_buf_appendf(&r.set->notes, "hash cache: off (%s)", use_cache
+				 ? "$FLUX_NO_CACHE" : "flux_open_options.no_cache");
 	int rc = scan(&r, dir, FLUX_STAGE_MAIN);
 	for (int s = 0; s < 3 && rc == FLUX_OK; s++) {
 		struct list *l = &r.set->stage[s];

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "open_options.h"
+#include "hash_cache.h"
 #include "project.h"
 
 void flux_project_close(flux_project *p)
@@ -143,9 +144,21 @@ static int lock_and_read_records(flux_project *p, const flux_open_options *o,
 	return rc;
 }
 
+/* Each line of text, as its own log message. */
+static void log_lines(flux_project *p, int level, const char *text)
+{
+	for (const char *nl; *text; text = *nl ? nl + 1 : nl) {
+		nl = strchr(text, '\n');
+		if (!nl)
+			nl = text + strlen(text);
+		flux_logf(&p->logger, level, "%.*s", (int)(nl - text), text);
+	}
+}
+
 struct read_job {
 	const char *dir;
 	flux_helpers *helpers;
+	int use_cache;
 	flux_migrations *set;
 	flux_error err;
 	int rc;
@@ -154,7 +167,7 @@ struct read_job {
 static void *read_migrations(void *arg)
 {
 	struct read_job *j = arg;
-	j->rc = flux_migrations_load(j->dir, j->helpers, &j->set, &j->err);
+	j->rc = flux_migrations_load_cached(j->dir, j->helpers, j->use_cache, &j->set, &j->err);
 	return NULL;
 }
 
@@ -219,7 +232,7 @@ int flux_project_open(const flux_open_options *caller, flux_project **out, flux_
 	 * both are done and the files are known to be good: a broken file
 	 * fails the run with the database untouched. */
 	struct read_job job = {.dir = flux_config_migration_path(p->config),
-			       .helpers = &p->helpers};
+			       .helpers = &p->helpers, .use_cache = !o->no_cache};
 	pthread_t reader;
 	int threaded = pthread_create(&reader, NULL, read_migrations, &job) == 0;
 	if (!threaded)
@@ -231,6 +244,11 @@ int flux_project_open(const flux_open_options *caller, flux_project **out, flux_
 	if (threaded)
 		pthread_join(reader, NULL);
 	p->migrations = job.set;
+	/* What the read had to say (why a hash cache was ignored, ...): for
+	 * -vv, never an error; the read thread could not log it itself, as the
+	 * logger is the caller's and may not be thread-safe. */
+	if (job.set)
+		log_lines(p, FLUX_LOG_DEBUG, flux_migrations_notes(job.set));
 	/* Errors in the order the steps would run one by one: the backend
 	 * module, then the files, then the URI and the connection. */
 	if (loaded && job.rc) {

@@ -679,6 +679,45 @@ START_TEST(cancel_statement_by_statement)
 }
 END_TEST
 
+/* flux_open_options.no_cache: the cache is off, and -vv's log says so;
+ * without it, the log says what the cache did. */
+START_TEST(no_cache_option_turns_the_cache_off)
+{
+	project("test-good", NULL);
+	char cache[4300], cfg[4200], uri[4200];
+	snprintf(cache, sizeof(cache), "%s/cache", proj);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	unsetenv("FLUX_NO_CACHE");
+	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
+	snprintf(uri, sizeof(uri), "test:%s/records.txt", proj);
+	for (int off = 1; off >= 0; off--) {
+		static struct opened r;
+		r.log[0] = '\0';
+		flux_open_options o;
+		flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
+		o.config_path = cfg;
+		o.uri = uri;
+		o.backend_path = TEST_BACKEND_PATH;
+		o.log = collect_log;
+		o.log_ctx = &r;
+		o.log_level = FLUX_LOG_DEBUG;
+		o.no_cache = off;
+		flux_project *p;
+		flux_error err;
+		ck_assert_msg(flux_project_open(&o, &p, &err) == FLUX_OK, "%s", err.message);
+		flux_project_close(p);
+		char want[128];
+		snprintf(want, sizeof(want), "%d hash cache: off (flux_open_options.no_cache)\n",
+			 FLUX_LOG_DEBUG);
+		ck_assert_msg(off == (strstr(r.log, want) != NULL), "log: %s", r.log);
+		snprintf(want, sizeof(want), "%d hash cache: ", FLUX_LOG_DEBUG);
+		ck_assert_msg(strstr(r.log, want), "log: %s", r.log);
+		/* On: the files are too new to be cached (racy), which it says. */
+		ck_assert_msg(off == !strstr(r.log, "too recent to cache"), "log: %s", r.log);
+	}
+}
+END_TEST
+
 START_TEST(uri_shown_redacted_by_the_backend)
 {
 	project("test-good", NULL);
@@ -723,6 +762,7 @@ int main(void)
 	tcase_add_test(tc, changed_completed_statement_refused_then_restart);
 	tcase_add_test(tc, marks_that_cannot_be_resumed);
 	tcase_add_test(tc, cancel_statement_by_statement);
+	tcase_add_test(tc, no_cache_option_turns_the_cache_off);
 	tcase_add_test(tc, uri_shown_redacted_by_the_backend);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
