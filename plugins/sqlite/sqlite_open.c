@@ -100,6 +100,54 @@ int sq_uri_path(const struct flux_host *host, const char *uri, const char **path
 	return FLUX_OK;
 }
 
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The directory the file of name (a path, or an SQLite file: URI) would be
+ * in, into dir; 0 when it cannot be known (a file: URI with another
+ * authority, a name too long). */
+static int directory_of(const char *name, char *dir, size_t size)
+{
+	const char *p = name, *end;
+	int uri = strncmp(p, "file:", 5) == 0;
+	if (uri) {
+		p += 5;
+		if (strncmp(p, "//localhost/", 12) == 0)
+			p += 11;
+		else if (strncmp(p, "///", 3) == 0)
+			p += 2;
+		else if (strncmp(p, "//", 2) == 0)
+			return 0;
+		end = p + strcspn(p, "?#");
+	} else {
+		end = p + strlen(p);
+	}
+	size_t n = 0;
+	for (; p < end && n + 1 < size; p++) {
+		int hi, lo;
+		if (uri && *p == '%' && (hi = hex_digit(p[1])) >= 0 && (lo = hex_digit(p[2])) >= 0) {
+			dir[n++] = (char)(hi * 16 + lo);
+			p += 2;
+		} else {
+			dir[n++] = *p;
+		}
+	}
+	if (p < end)
+		return 0;
+	dir[n] = '\0';
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, size, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	return 1;
+}
+
 int sq_open(struct sq *s, int create, flux_error *err)
 {
 	/* SQLITE_OPEN_URI: file: names mean the same whatever SQLite was
@@ -110,8 +158,19 @@ int sq_open(struct sq *s, int create, flux_error *err)
 	/* s->db is set only once db is fit for use: cancel() may read it. */
 	if (rc != SQLITE_OK) {
 		int gone = !create && rc == SQLITE_CANTOPEN && sqlite3_system_errno(db) == ENOENT;
-		char what[FLUX_ERROR_MESSAGE_MAX / 2];
+		char what[FLUX_ERROR_MESSAGE_MAX / 2], dir[4096];
+		struct stat st;
 		snprintf(what, sizeof(what), "cannot open SQLite database %s", s->path);
+		/* A missing file reads as a database with nothing applied (apply
+		 * would create it); a missing directory is a wrong path, which
+		 * apply would fail on too: status must not call it "pending". */
+		if (gone && directory_of(s->path, dir, sizeof(dir)) &&
+		    (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))) {
+			sqlite3_close(db);
+			s->host->error_set(err, FLUX_ERR_BACKEND, "%s: directory %s does not exist",
+					   what, dir);
+			return FLUX_ERR_BACKEND;
+		}
 		if (!gone)
 			db_error(s, db, err, what);
 		sqlite3_close(db);

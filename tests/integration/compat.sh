@@ -219,8 +219,15 @@ t_runtime_failures_exit_1() {
 	printf 'CREATE TABLE a (y int);\n' > migrations/001_a.sql
 	run 1 "$FLUX" validate "sqlite:$DB" && run 1 "$FLUX" apply "sqlite:$DB" -y || return 1
 	project
-	# a backend that cannot open its database
+	# a backend that cannot open its database: a directory, a file in a
+	# directory that does not exist (status would call every migration
+	# pending), the same as a file: URI
 	run 1 "$FLUX" status "sqlite:$WORK" || return 1
+	run 1 "$FLUX" status "sqlite:$WORK/no/such/app.db" &&
+	has "$WORK/err" "directory $WORK/no/such does not exist" || return 1
+	run 1 "$FLUX" validate "sqlite:file:$WORK/no%20such/app.db?mode=rw" &&
+	has "$WORK/err" "directory $WORK/no such does not exist" || return 1
+	test ! -e "$WORK/no" || return 1
 	# a broken flux.toml
 	printf '[flux]\nbackend = "sqlite"\n' > flux.toml
 	run 1 "$FLUX" status "sqlite:$DB" && has "$WORK/err" "migration_directory" || return 1
