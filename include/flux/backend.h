@@ -324,7 +324,14 @@ enum flux_sql_kind {
 	FLUX_SQL_UNREGISTER = 5,    /* unregister_migration(step->id) */
 	FLUX_SQL_RUN_STEP = 6,      /* all that run_step(step) sends */
 	FLUX_SQL_MARK_SAVE = 7,     /* mark_save(mark) */
-	FLUX_SQL_MARK_DELETE = 8    /* mark_delete(step->id) */
+	FLUX_SQL_MARK_DELETE = 8,   /* mark_delete(step->id) */
+	FLUX_SQL_STATEMENT = 9      /* one statement split() found, given
+				       as step->sql and step->len, written
+				       so that the database's client runs
+				       it alone from a script (MySQL's
+				       client needs DELIMITER around a
+				       body holding ';').  UNSUPPORTED:
+				       the host writes it and ";". */
 };
 
 struct flux_backend {

@@ -589,6 +589,41 @@ static int describe_one(struct mdb *m, struct mdb_buf *b, flux_text_fn fn, void 
 	return rc;
 }
 
+/* One statement of a migration as the mariadb client runs it from a
+ * script: a body holding ';' (a routine, a trigger) between DELIMITER
+ * lines, with a delimiter the statement does not contain, as mysqldump
+ * writes them; frees nothing, b is empty on entry. */
+static int describe_statement(struct mdb *m, const struct flux_step *step, struct mdb_buf *b,
+			      flux_text_fn fn, void *ctx, flux_error *err)
+{
+	mdb_buf_add(b, step->sql, step->len);
+	if (!memchr(step->sql, ';', step->len))
+		return describe_one(m, b, fn, ctx, err);
+	static const char *const delimiters[] = {";;", "$$", "//", "@@", "~~"};
+	char made[32] = "";
+	const char *d = NULL;
+	for (size_t i = 0; !d && i < sizeof(delimiters) / sizeof(delimiters[0]); i++)
+		if (!strstr(step->sql, delimiters[i]))
+			d = delimiters[i];
+	for (unsigned long n = 1; !d; n++) {
+		snprintf(made, sizeof(made), "$$%lu$$", n);
+		if (!strstr(step->sql, made))
+			d = made;
+	}
+	struct mdb_buf out = {0};
+	mdb_buf_str(&out, "DELIMITER ");
+	mdb_buf_str(&out, d);
+	mdb_buf_str(&out, "\n");
+	mdb_buf_add(&out, b->s, b->len);
+	mdb_buf_str(&out, d);
+	mdb_buf_str(&out, "\nDELIMITER ;\n");
+	int oom = out.oom || b->oom;
+	mdb_buf_free(b);
+	int rc = oom ? nomem(m, err) : fn(ctx, out.s, out.len);
+	mdb_buf_free(&out);
+	return rc;
+}
+
 static int mdb_describe_sql(void *state, int kind, const struct flux_step *step,
 			    const struct flux_mark *mark, flux_text_fn fn, void *ctx,
 			    flux_error *err)
@@ -631,6 +666,10 @@ static int mdb_describe_sql(void *state, int kind, const struct flux_step *step,
 		}
 		mark_sql(m, mark, &b);
 		break;
+	case FLUX_SQL_STATEMENT:
+		if (!step)
+			return m->host->error_set(err, FLUX_ERR_INVALID, "describe_sql: no step");
+		return describe_statement(m, step, &b, fn, ctx, err);
 	default:
 		/* RUN_STEP included: this backend has no run_step. */
 		return m->host->error_set(err, FLUX_ERR_UNSUPPORTED, "describe_sql: kind %d is "

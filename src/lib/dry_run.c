@@ -88,6 +88,32 @@ static int mark_sql(flux_project *p, const struct flux_step *st, flux_plan_kind 
 	return rc;
 }
 
+/* One statement of path c, as the backend's client would run it alone
+ * (DELIMITER lines for MySQL's), or followed by ";" when the backend does
+ * not say. */
+static int statement_sql(flux_project *p, const struct flux_step *st, const char *sql,
+			 size_t len, struct script *s, flux_error *err)
+{
+	/* The statement's own copy: step->sql[len] is NUL by the ABI. */
+	char *text = flux_strndup(sql, len);
+	if (!text)
+		return nomem(err);
+	struct flux_step one = *st;
+	one.sql = text;
+	one.len = len;
+	size_t before = s->buf.len;
+	int rc = describe(p, FLUX_SQL_STATEMENT, &one, NULL, s, err);
+	free(text);
+	if (rc == FLUX_ERR_UNSUPPORTED) {
+		s->buf.len = before;
+		flux_error_clear(err);
+		if (flux_buf_append(&s->buf, sql, len) || flux_buf_append(&s->buf, ";\n", 2))
+			return nomem(err);
+		rc = FLUX_OK;
+	}
+	return rc;
+}
+
 /* Path c, as run_statements.c runs it. */
 static int statements_sql(flux_project *p, const struct flux_step *st,
 			  const struct flux_step_text *t, flux_plan_kind dir,
@@ -107,12 +133,8 @@ static int statements_sql(flux_project *p, const struct flux_step *st,
 	if (!rc && marked)
 		rc = mark_sql(p, st, dir, &stmts, start, s, err);
 	for (size_t i = start; i < stmts.n && !rc; i++) {
-		if (flux_buf_append(&s->buf, t->sql + stmts.items[i].off, stmts.items[i].len) ||
-		    flux_buf_append(&s->buf, ";\n", 2) != 0) {
-			rc = nomem(err);
-			break;
-		}
-		if (marked)
+		rc = statement_sql(p, st, t->sql + stmts.items[i].off, stmts.items[i].len, s, err);
+		if (!rc && marked)
 			rc = mark_sql(p, st, dir, &stmts, i + 1, s, err);
 	}
 	if (!rc && marked) {

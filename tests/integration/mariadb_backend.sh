@@ -56,6 +56,33 @@ t_apply_status_rollback() {
 }
 ok "apply N / all (DELIMITER routine and trigger), status, validate, rollback --to; the record table" t_apply_status_rollback
 
+# The dry run's script, run by the mariadb client in a second database,
+# leaves what a real apply leaves: the routine and trigger (bodies holding
+# ';', written between DELIMITER lines), the records with their hashes
+# (applied_at aside), no marks; the dry run itself changes nothing.
+state() {
+	sql "SELECT GROUP_CONCAT(id, ' ', hash ORDER BY id) FROM _flux_migrations;
+	     SELECT GROUP_CONCAT(ROUTINE_NAME) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '$DB';
+	     SELECT GROUP_CONCAT(TRIGGER_NAME) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '$DB';
+	     SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '$DB';
+	     SET @v = 1; CALL add_one(@v); SELECT @v"
+}
+t_dry_run() {
+	newdb; project
+	real=$DB real_uri=$URI
+	run 0 "$FLUX" apply "$URI" -y && real_state=$(state) || return 1
+	newdb
+	run 0 "$FLUX" apply "$URI" --dry-run || return 1
+	eq "$(exists _flux_migrations)" 0 && has "$WORK/out" "DELIMITER ;;" || return 1
+	mariadb --no-defaults -u root -S "$MSOCK" "$DB" < "$WORK/out" || return 1
+	eq "$(state)" "$real_state" && eq "$(exists _flux_migrations_incomplete)" 1 &&
+	eq "$(sql "SELECT COUNT(*) FROM _flux_migrations_incomplete")" 0 || return 1
+	# Nothing pending is left for a real run; the one done for real agrees.
+	run 0 "$FLUX" apply "$URI" -y && has "$WORK/out" "Nothing to apply: all 3 migrations are applied." &&
+	run 0 "$FLUX" validate "$real_uri" && test -n "$real"
+}
+ok "apply --dry-run: the mariadb client runs the script (DELIMITER bodies) to the state a real apply leaves" t_dry_run
+
 t_demo() {
 	newdb
 	rm -rf "$WORK/demo" && cp -r "$FLUX_TEST_SRCDIR/examples/demo-mariadb" "$WORK/demo" &&
