@@ -70,28 +70,40 @@ static void collect_log(void *ctx, int level, const char *message)
 	snprintf(o->log + n, sizeof(o->log) - n, "%d %s\n", level, message);
 }
 
+/* Options for the test project, logging into r; the strings live in
+ * static buffers until the next call. */
+static void test_options(flux_open_options *o, struct opened *r, const char *fixture)
+{
+	static char cfg[4200], uri[4200];
+	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
+	snprintf(uri, sizeof(uri), "test:%s/records.txt", proj);
+	flux_open_options_init(o, FLUX_OPEN_OPTIONS_VERSION);
+	o->config_path = cfg;
+	o->uri = uri;
+	o->backend_path = fixture ? tu_fixture(fixture) : TEST_BACKEND_PATH;
+	o->log = collect_log;
+	o->log_ctx = r;
+	o->log_level = FLUX_LOG_DEBUG;
+	r->log[0] = '\0';
+}
+
+static void timed_open(struct opened *r, const flux_open_options *o)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	r->rc = flux_project_open(o, &r->p, &r->err);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	r->seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
 static void open_test(struct opened *r, const char *fixture, double lock_timeout,
 		      void (*opening)(void *, flux_project *))
 {
-	char cfg[4200], uri[4200];
-	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
-	snprintf(uri, sizeof(uri), "test:%s/records.txt", proj);
 	flux_open_options o;
-	flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
-	o.config_path = cfg;
-	o.uri = uri;
-	o.backend_path = fixture ? tu_fixture(fixture) : TEST_BACKEND_PATH;
+	test_options(&o, r, fixture);
 	o.lock_timeout = lock_timeout;
-	o.log = collect_log;
-	o.log_ctx = r;
-	o.log_level = FLUX_LOG_DEBUG;
 	o.opening = opening;
-	r->log[0] = '\0';
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	r->rc = flux_project_open(&o, &r->p, &r->err);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	r->seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	timed_open(r, &o);
 }
 
 /* The statements the test backend executed, as "S1|S2|..." (each
@@ -684,28 +696,18 @@ END_TEST
 START_TEST(no_cache_option_turns_the_cache_off)
 {
 	project("test-good", NULL);
-	char cache[4300], cfg[4200], uri[4200];
+	char cache[4300];
 	snprintf(cache, sizeof(cache), "%s/cache", proj);
 	setenv("XDG_CACHE_HOME", cache, 1);
 	unsetenv("FLUX_NO_CACHE");
-	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
-	snprintf(uri, sizeof(uri), "test:%s/records.txt", proj);
 	for (int off = 1; off >= 0; off--) {
 		static struct opened r;
-		r.log[0] = '\0';
 		flux_open_options o;
-		flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
-		o.config_path = cfg;
-		o.uri = uri;
-		o.backend_path = TEST_BACKEND_PATH;
-		o.log = collect_log;
-		o.log_ctx = &r;
-		o.log_level = FLUX_LOG_DEBUG;
+		test_options(&o, &r, NULL);
 		o.no_cache = off;
-		flux_project *p;
-		flux_error err;
-		ck_assert_msg(flux_project_open(&o, &p, &err) == FLUX_OK, "%s", err.message);
-		flux_project_close(p);
+		timed_open(&r, &o);
+		ck_assert_msg(r.rc == FLUX_OK, "%s", r.err.message);
+		flux_project_close(r.p);
 		char want[128];
 		snprintf(want, sizeof(want), "%d hash cache: off (flux_open_options.no_cache)\n",
 			 FLUX_LOG_DEBUG);
