@@ -4,7 +4,10 @@
  *
  * Each migration with its record goes to the server as one simple-query
  * message (BEGIN; migration; INSERT record; COMMIT): one round trip per
- * migration, and the server runs it all or none of it (run_step).
+ * migration, and the server runs it all or none of it (run_step).  Above
+ * 1 MiB the text goes as several queries of whole statements inside that
+ * transaction instead, as libpq holds two copies of each query it sends
+ * (see PG_PIECE).
  *
  * Every text an operation sends is built by pg_text(), values quoted in
  * with PQescapeLiteral, so `flux apply --dry-run` (describe_sql) shows
@@ -703,12 +706,129 @@ static int cancelled(struct pg *g, flux_error *err)
 	return FLUX_ERR_BACKEND;
 }
 
+/* Above this size a text goes to the server as several queries, each of
+ * whole statements and at most this long unless one statement is longer:
+ * libpq copies a query twice (into its output buffer, and strdup()s it
+ * for its error messages; PQsendQuery as much as PQexec), so a 50 MB
+ * migration sent as one query held five copies of itself in memory.
+ * Below it, run_step sends a migration and its record as one query: one
+ * round trip, which is what makes applying many small migrations fast. */
+#define PG_PIECE ((size_t)1 << 20)
+
+struct pieces {
+	struct pg *g;
+	const char *sql;  /* the whole text; sql[len] is NUL */
+	size_t len;
+	size_t start;     /* where the piece being gathered starts */
+	int statements;   /* whether it holds a statement yet */
+	size_t sent;      /* queries sent */
+	char *buf;        /* a piece and its NUL, for libpq */
+	size_t cap;
+	flux_error *err;
+};
+
+/* Send sql[start, end) as one query, and start the next piece at end.
+ * The server's position is made relative to the whole text. */
+static int send_piece(struct pieces *p, size_t end)
+{
+	struct pg *g = p->g;
+	int rc = cancelled(g, p->err);
+	if (rc)
+		return rc;
+	const char *piece = p->sql + p->start;
+	size_t n = end - p->start;
+	const char *text = piece;
+	if (end < p->len) { /* the last piece ends at the text's own NUL */
+		if (n + 1 > p->cap) {
+			char *b = realloc(p->buf, n + 1);
+			if (!b)
+				return g->host->error_set(p->err, FLUX_ERR_NOMEM, "out of memory");
+			p->buf = b;
+			p->cap = n + 1;
+		}
+		memcpy(p->buf, piece, n);
+		p->buf[n] = '\0';
+		text = p->buf;
+	}
+	rc = send(g, text, piece, n, 0, NULL, p->err);
+	if (rc && p->err->position > 0)
+		p->err->position += (long)p->start;
+	p->sent++;
+	p->start = end;
+	p->statements = 0;
+	return rc;
+}
+
+/* pg_split's statements, gathered into pieces: a piece ends where the
+ * statement that would take it past PG_PIECE begins, so the blanks,
+ * comments and ';' after a statement go with it. */
+static int on_statement(void *ctx, size_t offset, size_t len)
+{
+	struct pieces *p = ctx;
+	int rc = FLUX_OK;
+	if (p->statements && offset + len - p->start > PG_PIECE)
+		rc = send_piece(p, offset);
+	p->statements = 1;
+	return rc;
+}
+
+/* sql as queries of whole statements, in the transaction the caller
+ * opened or, outside one, each query committing by itself (as backend.h
+ * allows execute() to). */
+static int send_pieces(struct pg *g, const char *sql, size_t len, flux_error *err)
+{
+	struct pieces p = {.g = g, .sql = sql, .len = len, .err = err};
+	g->host->log(g->host, FLUX_LOG_DEBUG, "sending %zu bytes of SQL as queries of whole "
+		     "statements, each at most %zu bytes unless one statement is longer", len,
+		     PG_PIECE);
+	int rc = pg_split(sql, len, on_statement, &p);
+	if (!rc)
+		rc = send_piece(&p, len);
+	free(p.buf);
+	if (!rc)
+		g->host->log(g->host, FLUX_LOG_DEBUG, "sent them as %zu queries", p.sent);
+	return rc;
+}
+
+/* run_step for a text above PG_PIECE: BEGIN, the text in pieces, then the
+ * record and COMMIT as one query.  The statements and their order are
+ * those of the one query describe_sql shows; only the round trips
+ * differ.  The caller rolls back on failure, as for the one query. */
+static int run_step_in_pieces(struct pg *g, const struct flux_step *step, flux_error *err)
+{
+	int rc = run(g, FLUX_SQL_BEGIN, NULL, NULL, NULL, err);
+	if (!rc)
+		rc = send_pieces(g, step->sql, step->len, err);
+	if (rc)
+		return rc;
+	int kind = step->record == FLUX_RECORD_REGISTER     ? FLUX_SQL_REGISTER
+		   : step->record == FLUX_RECORD_UNREGISTER ? FLUX_SQL_UNREGISTER
+							    : FLUX_SQL_COMMIT;
+	struct texts x;
+	rc = pg_texts(g, kind, step, NULL, g->marks_state, &x, err);
+	if (rc)
+		return rc;
+	char *text = NULL;
+	if (kind != FLUX_SQL_COMMIT && !(x.t[x.n++] = format("COMMIT;")))
+		rc = g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	else if (!(text = joined(&x)))
+		rc = g->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+	else if ((rc = send(g, text, text, strlen(text), 0, NULL, err)))
+		err->position = 0; /* not in the migration's text */
+	free(text);
+	texts_free(&x);
+	return rc;
+}
+
 static int pg_execute(void *state, const char *sql, size_t len, flux_error *err)
 {
 	struct pg *g = state;
 	g->marks_state = MARKS_UNKNOWN; /* the SQL may make or drop any table */
 	int rc = cancelled(g, err);
-	return rc ? rc : send(g, sql, sql, len, 0, NULL, err);
+	if (rc)
+		return rc;
+	return len > PG_PIECE ? send_pieces(g, sql, len, err)
+			      : send(g, sql, sql, len, 0, NULL, err);
 }
 
 static int pg_split_op(void *state, const char *sql, size_t len, flux_statement_fn fn,
@@ -725,7 +845,8 @@ static int pg_run_step(void *state, const struct flux_step *step, flux_error *er
 	g->marks_state = MARKS_UNKNOWN;
 	int rc = cancelled(g, err);
 	if (!rc)
-		rc = run(g, FLUX_SQL_RUN_STEP, step, NULL, NULL, err);
+		rc = step->len > PG_PIECE ? run_step_in_pieces(g, step, err)
+					 : run(g, FLUX_SQL_RUN_STEP, step, NULL, NULL, err);
 	if (rc && !lost(g) && PQtransactionStatus(g->conn) != PQTRANS_IDLE) {
 		/* The failed statement left the transaction block aborted. */
 		flux_error ignored;

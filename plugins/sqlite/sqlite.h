@@ -37,6 +37,10 @@ struct sq {
 	 * had the operations described so far run (a dry run's script
 	 * creates it once, then uses it). */
 	int dry_marks;
+	/* The statements every migration runs (BEGIN, COMMIT, the record's
+	 * INSERT or DELETE), prepared on first use and kept until the
+	 * connection closes (finalized before sqlite3_close). */
+	sqlite3_stmt *stmt[4];
 	/* Set by sq_cancel(): sqlite3_interrupt() stops only statements that
 	 * run, so execute() looks here before each next one. */
 	atomic_int cancelled;

@@ -7,7 +7,9 @@
  *
  * Every text an operation sends is built by sq_texts(), values quoted in
  * with %Q, so `flux apply --dry-run` (describe_sql) shows exactly what
- * runs.  Marks live in <table>_incomplete, created by the first
+ * runs; BEGIN, COMMIT and the record's INSERT or DELETE, which every
+ * migration runs, are the same SQL prepared once with the values bound
+ * (run_kept).  Marks live in <table>_incomplete, created by the first
  * mark_save(); flux 0.2 made it without the resume column, which is read
  * as "" and added by the first mark_save(). */
 #include <stdlib.h>
@@ -50,9 +52,12 @@ static int sq_create(const struct flux_host *host, const struct flux_options *op
 	return FLUX_OK;
 }
 
+static void finalize_kept(struct sq *s);
+
 static void sq_destroy(void *state)
 {
 	struct sq *s = state;
+	finalize_kept(s);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->lockfd >= 0)
@@ -76,6 +81,7 @@ static int sq_connect(void *state, flux_error *err)
 static int sq_disconnect(void *state, flux_error *err)
 {
 	struct sq *s = state;
+	finalize_kept(s);
 	if (s->db && sqlite3_close(s->db) != SQLITE_OK)
 		return sq_db_error(s, err, "closing the database");
 	s->db = NULL;
@@ -228,6 +234,53 @@ static int send(struct sq *s, int kind, const struct flux_step *step,
 	return rc;
 }
 
+/* The statements every migration runs, prepared once per connection
+ * rather than parsed from text each time (sqlite3_exec): the SQL of
+ * sq_texts() with ?1 (id) and ?2 (hash) where it quotes the values in. */
+enum kept { KEPT_BEGIN, KEPT_COMMIT, KEPT_REGISTER, KEPT_UNREGISTER };
+
+static void finalize_kept(struct sq *s)
+{
+	for (size_t i = 0; i < sizeof(s->stmt) / sizeof(s->stmt[0]); i++) {
+		sqlite3_finalize(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
+}
+
+static int run_kept(struct sq *s, enum kept which, const char *id, const char *hash,
+		    const char *what, flux_error *err)
+{
+	int rc = sq_need_db(s, err);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st = s->stmt[which];
+	if (!st) {
+		char *sql = which == KEPT_BEGIN ? sqlite3_mprintf("BEGIN IMMEDIATE;")
+			    : which == KEPT_COMMIT ? sqlite3_mprintf("COMMIT;")
+			    : which == KEPT_REGISTER
+				? sqlite3_mprintf("INSERT INTO \"%w\" (id, hash) VALUES (?1, ?2);",
+						  s->table)
+				: sqlite3_mprintf("DELETE FROM \"%w\" WHERE id = ?1;", s->table);
+		if (!sql)
+			return s->host->error_set(err, FLUX_ERR_NOMEM, "out of memory");
+		int prc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+		sqlite3_free(sql);
+		if (prc != SQLITE_OK)
+			return sq_db_error(s, err, what);
+		s->stmt[which] = st;
+	}
+	if (id)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (hash)
+		sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? FLUX_OK : sq_db_error(s, err, what);
+	/* Reset at once: a statement left active would keep its
+	 * transaction's locks and make COMMIT or ROLLBACK fail. */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
 static int sq_describe_sql(void *state, int kind, const struct flux_step *step,
 			   const struct flux_mark *mark, flux_text_fn fn, void *ctx,
 			   flux_error *err)
@@ -252,12 +305,12 @@ static int sq_describe_sql(void *state, int kind, const struct flux_step *step,
 
 static int sq_begin(void *state, flux_error *err)
 {
-	return send(state, FLUX_SQL_BEGIN, NULL, NULL, NULL, err);
+	return run_kept(state, KEPT_BEGIN, NULL, NULL, NULL, err);
 }
 
 static int sq_commit(void *state, flux_error *err)
 {
-	return send(state, FLUX_SQL_COMMIT, NULL, NULL, NULL, err);
+	return run_kept(state, KEPT_COMMIT, NULL, NULL, NULL, err);
 }
 
 static int sq_rollback(void *state, flux_error *err)
@@ -279,15 +332,13 @@ static int sq_initialize(void *state, flux_error *err)
 
 static int sq_register(void *state, const char *id, const char *hash, flux_error *err)
 {
-	struct flux_step step = {.id = id, .hash = hash};
-	return send(state, FLUX_SQL_REGISTER, &step, NULL, "recording the migration", err);
+	return run_kept(state, KEPT_REGISTER, id, hash, "recording the migration", err);
 }
 
 static int sq_unregister(void *state, const char *id, flux_error *err)
 {
-	struct flux_step step = {.id = id};
-	return send(state, FLUX_SQL_UNREGISTER, &step, NULL, "deleting the migration record",
-		    err);
+	return run_kept(state, KEPT_UNREGISTER, id, NULL, "deleting the migration record",
+			err);
 }
 
 static int sq_mark_save(void *state, const struct flux_mark *mark, flux_error *err)

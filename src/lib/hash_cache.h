@@ -72,10 +72,12 @@ void *flux_bulk_alloc(size_t n);
 void flux_bulk_free(void *p, size_t n);
 
 /* util.c: read the regular file name in the directory open as dirfd (path
- * names it in messages) to its end, without fstat: size (from the fstatat
- * that found it, or a guess) is where the buffer starts.  With scratch (a
- * buffer reused from file to file), *data is malloc'ed at the size read.
- * *data is NUL-terminated. */
+ * names it in messages) to its end: size (from the fstatat that found it,
+ * or a guess) is where the buffer starts, and only a file longer than that
+ * is fstat'ed, to size the buffer exactly.  With scratch (a buffer reused
+ * from file to file), *data is malloc'ed at the size read, except that a
+ * scratch grown past 1 MiB becomes *data itself (no second copy of a large
+ * migration).  *data is NUL-terminated. */
 int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size,
 		      flux_buf *scratch, char **data, size_t *len, flux_error *err);
 

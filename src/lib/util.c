@@ -182,6 +182,56 @@ void flux_escape(const char *s, size_t len, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
+/* Room for extra more bytes and the NUL, allocated exactly: for a file
+ * whose size is known a power of two above it would be up to twice the
+ * file in address space, and below glibc's mmap threshold realloc's
+ * growth copies. */
+static int buf_reserve_exact(flux_buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	char *p = realloc(b->data, need);
+	if (!p)
+		return -1;
+	b->data = p;
+	b->cap = need;
+	return 0;
+}
+
+/* Read fd to its end, appending to b; 0 or an errno.  guess is the size
+ * expected; sized: it came from fstat.  A file longer than a guess is
+ * fstat'ed then, once, and the buffer made exactly its size, with a spare
+ * byte so the read that sees end of file needs no growth: a 50 MB
+ * migration costs 50 MB, not the 64 MiB of a doubling buffer.  Only a
+ * file still growing after that grows the buffer by doubling. */
+static int read_to_end(int fd, flux_buf *b, size_t guess, int sized)
+{
+	if (buf_reserve_exact(b, guess + 1) < 0)
+		return ENOMEM;
+	for (;;) {
+		if (b->cap - b->len <= 1) {
+			struct stat st;
+			size_t extra = b->len; /* it grew: double */
+			if (!sized && fstat(fd, &st) == 0 && (size_t)st.st_size > b->len)
+				extra = (size_t)st.st_size - b->len + 1;
+			sized = 1;
+			if (buf_reserve_exact(b, extra) < 0)
+				return ENOMEM;
+		}
+		ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			break;
+		b->len += (size_t)n;
+	}
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 int flux_file_read(const char *path, char **data, size_t *len, flux_error *err)
 {
 	/* O_NONBLOCK: a FIFO put where a migration was expected must fail
@@ -203,34 +253,18 @@ int flux_file_read(const char *path, char **data, size_t *len, flux_error *err)
 				      S_ISDIR(st.st_mode) ? "is a directory"
 							  : "is not a regular file");
 	}
+	/* Sized from fstat: one allocation for a file that holds still, and
+	 * still correct for one that grows while being read. */
 	flux_buf b = {0};
-	/* Sized from fstat, with a spare byte so the read that sees end of
-	 * file needs no growth: one allocation for a file that holds still,
-	 * and still correct for one that grows while being read. */
-	size_t extra = (size_t)st.st_size + 1;
-	for (;;) {
-		if (b.cap - b.len <= 1 && buf_reserve(&b, extra) < 0) {
-			close(fd);
-			flux_buf_free(&b);
-			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path);
-		}
-		ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			flux_buf_free(&b);
-			return flux_error_set(err, FLUX_ERR_IO, "%s: read failed: %s", path,
-					      strerror(e));
-		}
-		if (n == 0)
-			break;
-		b.len += (size_t)n;
-		extra = 4096;
-	}
+	int e = read_to_end(fd, &b, (size_t)st.st_size, 1);
 	close(fd);
-	b.data[b.len] = '\0';
+	if (e) {
+		flux_buf_free(&b);
+		return e == ENOMEM
+			? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path)
+			: flux_error_set(err, FLUX_ERR_IO, "%s: read failed: %s", path,
+					 strerror(e));
+	}
 	*len = b.len;
 	*data = flux_buf_steal(&b);
 	return FLUX_OK;
@@ -243,13 +277,19 @@ double flux_clock_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A scratch buffer grown past this is handed over as the text rather than
+ * copied out (and the next file starts a new one): a large migration is
+ * then in memory once, not twice. */
+#define SCRATCH_MAX ((size_t)1 << 20)
+
 /* For files the directory scan has just listed (and, with the cache,
  * fstatat()ed) as regular: no stat here, and openat() relative to the
  * directory, so a directory of many files costs open, read, read (end of
- * file), close each.  size is a first guess only: the file is read to its
- * end whatever it holds now.  With scratch, the bytes are read into it and
- * copied out at their size: thousands of texts then share pages rather
- * than each filling a buffer sized by a guess. */
+ * file), close each.  size is a first guess only: a file longer than it
+ * is fstat'ed once to size the buffer, and read to its end whatever it
+ * holds now.  With scratch, the bytes are read into it and copied out at
+ * their size: thousands of texts then share pages rather than each
+ * filling a buffer sized by a guess. */
 int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size,
 		      flux_buf *scratch, char **data, size_t *len, flux_error *err)
 {
@@ -261,39 +301,24 @@ int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size
 				      "%s: cannot open: %s", path, strerror(errno));
 	flux_buf own = {0}, *b = scratch ? scratch : &own;
 	b->len = 0;
-	size_t extra = size + 1;
-	for (;;) {
-		if (b->cap - b->len <= 1 && buf_reserve(b, extra) < 0) {
-			close(fd);
-			flux_buf_free(&own);
-			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path);
-		}
-		ssize_t n = read(fd, b->data + b->len, b->cap - b->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			flux_buf_free(&own);
-			return flux_error_set(err, FLUX_ERR_IO, "%s: read failed: %s", path,
-					      strerror(e));
-		}
-		if (n == 0)
-			break;
-		b->len += (size_t)n;
-		extra = b->len; /* it grew: double */
-	}
+	int e = read_to_end(fd, b, size, 0);
 	close(fd);
-	if (!scratch) {
-		*len = own.len;
-		*data = flux_buf_steal(&own);
+	if (e) {
+		flux_buf_free(&own);
+		return e == ENOMEM
+			? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path)
+			: flux_error_set(err, FLUX_ERR_IO, "%s: read failed: %s", path,
+					 strerror(e));
+	}
+	if (!scratch || scratch->cap > SCRATCH_MAX) {
+		*len = b->len;
+		*data = flux_buf_steal(b);
 		return FLUX_OK;
 	}
 	*data = malloc(b->len + 1);
 	if (!*data)
 		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path);
-	memcpy(*data, b->data, b->len);
-	(*data)[b->len] = '\0';
+	memcpy(*data, b->data, b->len + 1);
 	*len = b->len;
 	return FLUX_OK;
 }

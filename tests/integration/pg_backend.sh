@@ -114,6 +114,50 @@ t_error_position() {
 }
 ok "a failing migration: SQLSTATE, file:line:column, rolled back, post-apply ran" t_error_position
 
+# A migration of 3 MB: above the backend's 1 MiB, it goes to the server as
+# several queries of whole statements (BEGIN, the pieces, record and
+# COMMIT) rather than one.  A function body of 1.2 MB holding semicolons
+# (a statement longer than a piece) comes first; each INSERT holds a
+# two-byte character (the server counts positions in characters, per
+# piece).  $1: the bad line's text.
+large_migration() {
+	awk -v bad="$1" 'BEGIN {
+		print "CREATE TABLE big2 (id int PRIMARY KEY, v text);"
+		printf "CREATE FUNCTION long_text() RETURNS text LANGUAGE sql AS $body$\nSELECT '\''"
+		for (i = 0; i < 200000; i++) printf "a;b;c;"
+		printf "'\''\n$body$;\n"
+		for (i = 1; i <= 40000; i++)
+			printf "INSERT INTO big2 VALUES (%d, '\''h\303\251llo; some text %d'\'');\n", i, i
+		print bad
+		for (i = 40001; i <= 42000; i++)
+			printf "INSERT INTO big2 VALUES (%d, '\''h\303\251llo; some text %d'\'');\n", i, i
+	}' > migrations/002_fn.sql
+}
+t_large_migration() {
+	newdb; project
+	large_migration "INSERT INTO big2 VALUES ('x', 'the bad line');"
+	[ "$(wc -c < migrations/002_fn.sql)" -gt 3000000 ] || return 1
+	# Line 1, 2, 3 (the body), 4; the INSERTs from line 5 on: the bad one is 40005.
+	run 1 "$FLUX" -vv apply "$URI" -y &&
+	has "$WORK/err" "sending 3" && has "$WORK/err" "bytes of SQL as queries of whole statements" &&
+	has "$WORK/err" 'flux: error: invalid input syntax for type integer: "x"' &&
+	has "$WORK/err" "  --> migrations/002_fn.sql:40005:26" &&
+	has "$WORK/err" "  SQLSTATE: 22P02" || return 1
+	# Nothing of it remains; the lock is free; post-apply ran.
+	eq "$(ids)" "001_a" && eq "$(sql "SELECT to_regclass('big2') IS NULL")" t &&
+	eq "$(sql "SELECT count(*) FROM pg_proc WHERE proname = 'long_text'")" 0 &&
+	eq "$(sql "SELECT pg_try_advisory_lock(3589) AND pg_advisory_unlock(3589)")" t &&
+	eq "$(sql "SELECT count(*) FROM pg_views WHERE viewname = 'v'")" 1 || return 1
+	large_migration "INSERT INTO big2 VALUES (0, 'the good line');"
+	run 0 "$FLUX" -vv apply "$URI" -y && has "$WORK/err" "sent them as " &&
+	eq "$(ids)" "001_a 002_fn 003_c" &&
+	eq "$(sql "SELECT count(*) FROM big2")" 42001 &&
+	eq "$(sql "SELECT length(long_text())")" 1200000 &&
+	eq "$(sql "SELECT hash FROM _flux_migrations WHERE id = '002_fn'")" \
+		"$(md5sum < migrations/002_fn.sql | cut -d' ' -f1)"
+}
+ok "a 3 MB migration, sent in pieces: a failure on line 40005 rolls all of it back and is placed exactly" t_large_migration
+
 t_error_detail_hint() {
 	newdb; project
 	printf 'CREATE TABLE u (x int UNIQUE);\nINSERT INTO u VALUES (1), (1);\n' > migrations/002_fn.sql

@@ -871,6 +871,54 @@ START_TEST(execute_runs_a_script_and_places_its_errors)
 }
 END_TEST
 
+/* A script of 1.5 MB, above the size from which the PostgreSQL backend
+ * sends a text as several queries of whole statements: its errors are
+ * still placed in the whole text, and in the host's transaction all of it
+ * rolls back.  With bad, a failing statement comes after 30,000 INSERTs
+ * (each with a two-byte character and a comment holding a ';'). */
+static char *large_script(const char *bad, size_t *bad_at)
+{
+	size_t cap = 2u << 20, n = 0;
+	char *sql = malloc(cap);
+	ck_assert_ptr_nonnull(sql);
+	n += (size_t)snprintf(sql + n, cap - n, "CREATE TABLE big (x int, v text);\n");
+	for (int i = 1; i <= 40000; i++) {
+		if (i == 30000 && bad) {
+			*bad_at = n;
+			n += (size_t)snprintf(sql + n, cap - n, "%s\n", bad);
+		}
+		n += (size_t)snprintf(sql + n, cap - n,
+				      "INSERT INTO big VALUES (%d, '\xc3\xa9'); -- a; b\n", i);
+	}
+	ck_assert_uint_lt(n, cap);
+	ck_assert_uint_gt(n, 1u << 20);
+	return sql;
+}
+
+START_TEST(execute_places_errors_in_a_large_script)
+{
+	setup(_i);
+	void *s = open_state();
+	size_t at = 0;
+	const char *bad = "SELECT '\xc3\xa9\xc3\xa9' AS a, nosuchcol FROM big;";
+	char *sql = large_script(bad, &at);
+	OK(b->initialize(s, &err)); /* value() reads through the record table */
+	OK(b->begin(s, &err));
+	ck_assert_int_eq(run(s, sql), FLUX_ERR_BACKEND);
+	ck_assert_int_eq(err.position, (long)(at + (size_t)(strstr(bad, "nosuchcol") - bad)) + 1);
+	OK(b->rollback(s, &err));
+	free(sql);
+	/* Nothing of it remains: the table can be made again. */
+	sql = large_script(NULL, NULL);
+	OK(b->begin(s, &err));
+	OK(run(s, sql));
+	OK(b->commit(s, &err));
+	ck_assert_str_eq(value(s, "SELECT count(*) FROM big"), "40000");
+	free(sql);
+	close_state(s);
+}
+END_TEST
+
 static void *cancel_target;
 
 static void *canceller(void *arg)
@@ -1032,6 +1080,7 @@ int main(void)
 	tcase_add_loop_test(tc, described_sql_runs_in_the_databases_own_client, 0, n);
 	tcase_add_loop_test(tc, described_operations_run_in_sequence, 0, n);
 	tcase_add_loop_test(tc, execute_runs_a_script_and_places_its_errors, 0, n);
+	tcase_add_loop_test(tc, execute_places_errors_in_a_large_script, 0, n);
 	tcase_add_loop_test(tc, cancel_from_a_thread_stops_the_running_statement, 0, n);
 	tcase_add_loop_test(tc, redact_uri_hides_passwords, 0, NTARGETS);
 	suite_add_tcase(su, tc);
