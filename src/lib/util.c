@@ -13,12 +13,14 @@
 #include "hash_cache.h"
 #include "internal.h"
 
-static int buf_reserve(flux_buf *b, size_t extra)
+/* Room for extra more bytes and the NUL: doubling (appends in a loop
+ * stay linear), or exactly (see buf_reserve_exact). */
+static int buf_grow(flux_buf *b, size_t extra, int exact)
 {
 	size_t need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
-	size_t cap = b->cap ? b->cap : 64;
+	size_t cap = exact ? need : b->cap ? b->cap : 64;
 	while (cap < need)
 		cap *= 2;
 	char *p = realloc(b->data, cap);
@@ -27,6 +29,11 @@ static int buf_reserve(flux_buf *b, size_t extra)
 	b->data = p;
 	b->cap = cap;
 	return 0;
+}
+
+static int buf_reserve(flux_buf *b, size_t extra)
+{
+	return buf_grow(b, extra, 0);
 }
 
 int flux_buf_append(flux_buf *b, const void *data, size_t len)
@@ -188,15 +195,7 @@ void flux_escape(const char *s, size_t len, char *out, size_t outsz)
  * growth copies. */
 static int buf_reserve_exact(flux_buf *b, size_t extra)
 {
-	size_t need = b->len + extra + 1;
-	if (need <= b->cap)
-		return 0;
-	char *p = realloc(b->data, need);
-	if (!p)
-		return -1;
-	b->data = p;
-	b->cap = need;
-	return 0;
+	return buf_grow(b, extra, 1);
 }
 
 /* Read fd to its end, appending to b; 0 or an errno.  guess is the size
@@ -232,6 +231,14 @@ static int read_to_end(int fd, flux_buf *b, size_t guess, int sized)
 	return 0;
 }
 
+/* The error of a read_to_end() that returned e. */
+static int read_failed(int e, const char *path, flux_error *err)
+{
+	return e == ENOMEM ? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path)
+			   : flux_error_set(err, FLUX_ERR_IO, "%s: read failed: %s", path,
+					    strerror(e));
+}
+
 int flux_file_read(const char *path, char **data, size_t *len, flux_error *err)
 {
 	/* O_NONBLOCK: a FIFO put where a migration was expected must fail
@@ -260,10 +267,7 @@ int flux_file_read(const char *path, char **data, size_t *len, flux_error *err)
 	close(fd);
 	if (e) {
 		flux_buf_free(&b);
-		return e == ENOMEM
-			? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path)
-			: flux_error_set(err, FLUX_ERR_IO, "%s: read failed: %s", path,
-					 strerror(e));
+		return read_failed(e, path, err);
 	}
 	*len = b.len;
 	*data = flux_buf_steal(&b);
@@ -305,10 +309,7 @@ int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size
 	close(fd);
 	if (e) {
 		flux_buf_free(&own);
-		return e == ENOMEM
-			? flux_error_set(err, FLUX_ERR_NOMEM, "out of memory reading %s", path)
-			: flux_error_set(err, FLUX_ERR_IO, "%s: read failed: %s", path,
-					 strerror(e));
+		return read_failed(e, path, err);
 	}
 	if (!scratch || scratch->cap > SCRATCH_MAX) {
 		*len = b->len;
