@@ -141,6 +141,7 @@ static const struct flux_host host = {
 
 enum { SQLITE, POSTGRES, NTARGETS };
 static const char *const names[NTARGETS] = {"sqlite", "postgres"};
+static int pg_server_failed;  /* binaries installed, server not started */
 static char pg_db[64];     /* the database made for this run, or "" */
 static char skipped[NTARGETS][FLUX_ERROR_MESSAGE_MAX + 64];
 
@@ -1020,14 +1021,31 @@ END_TEST
 
 /* ---- the run ------------------------------------------------------------ */
 
-/* The PostgreSQL part needs a server named by the environment; it works
- * in a database of its own, made here through the backend itself. */
+/* The PostgreSQL part runs against the server the environment names or,
+ * without one, a private server started here (tools/pg-test-server), as
+ * test_pg_lib does; it works in a database of its own, made here through
+ * the backend itself. */
 static void pg_database(int drop)
 {
-	if (!getenv("PGHOST") && !getenv("PGHOSTADDR") && !getenv("PGSERVICE")) {
+	if (!strstr(" " BUILT_BACKENDS " ", " postgres ")) {
 		snprintf(skipped[POSTGRES], sizeof(skipped[POSTGRES]),
-			 "no PostgreSQL server named (set PGHOST)");
+			 "the postgres backend is not built (configure --without-postgres)");
 		return;
+	}
+	if (!drop && !getenv("PGHOST") && !getenv("PGHOSTADDR") && !getenv("PGSERVICE")) {
+		if (!tu_pg_server_installed()) {
+			snprintf(skipped[POSTGRES], sizeof(skipped[POSTGRES]),
+				 "no PostgreSQL server binaries (initdb) installed, and no "
+				 "server named by PGHOST");
+			return;
+		}
+		/* Installed but not starting is a failure, not a skip. */
+		if (tu_pg_server_start() != 0) {
+			snprintf(skipped[POSTGRES], sizeof(skipped[POSTGRES]),
+				 "the private PostgreSQL test server did not start");
+			pg_server_failed = 1;
+			return;
+		}
 	}
 	target = POSTGRES;
 	const flux_backend_info *info;
@@ -1087,5 +1105,6 @@ int main(void)
 	int rc = tu_run(su);
 	if (pg_db[0])
 		pg_database(1);
-	return rc;
+	tu_pg_server_stop();
+	return pg_server_failed ? EXIT_FAILURE : rc;
 }

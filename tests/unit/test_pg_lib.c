@@ -16,48 +16,10 @@
 #include <flux/flux.h>
 #include "testutil.h"
 
-static char server_dir[64];
 static int server_up;
 static char proj[4096];
 static char dbname[64];
 static char uri[512];
-
-/* ---- the server ------------------------------------------------------- */
-
-static void server_start(void)
-{
-	char tmpl[] = "/tmp/flux-pglib-XXXXXX";
-	if (!mkdtemp(tmpl))
-		return;
-	snprintf(server_dir, sizeof(server_dir), "%s/pg", tmpl);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "'%s/tools/pg-test-server' start '%s'", TOP_SRCDIR,
-		 server_dir);
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return;
-	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *eq = strchr(line, '=');
-		if (eq) {
-			*eq = '\0';
-			setenv(line, eq + 1, 1);
-		}
-	}
-	server_up = pclose(f) == 0;
-}
-
-static void server_stop(void)
-{
-	if (!server_dir[0])
-		return;
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "'%s/tools/pg-test-server' stop '%s'; rm -rf '%.*s'",
-		 TOP_SRCDIR, server_dir, (int)(strlen(server_dir) - 3), server_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not stop the server in %s\n", server_dir);
-}
 
 /* ---- libpq helpers ---------------------------------------------------- */
 
@@ -502,12 +464,11 @@ int main(void)
 {
 	/* No server binaries (a package build without postgresql): skip the
 	 * whole suite with the reason, as TAP says it (the driver counts it). */
-	if (system("command -v initdb >/dev/null 2>&1 || "
-		   "ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1") != 0) {
+	if (!tu_pg_server_installed()) {
 		printf("1..0 # SKIP no PostgreSQL server binaries (initdb) installed\n");
 		return 0;
 	}
-	server_start();
+	server_up = tu_pg_server_start() == 0;
 	Suite *s = suite_create("pg_lib");
 	TCase *tc = tu_tcase("pg_lib");
 	tcase_set_timeout(tc, 120);
@@ -522,6 +483,6 @@ int main(void)
 	tcase_add_test(tc, concurrent_library_runs_apply_each_once);
 	suite_add_tcase(s, tc);
 	int rc = tu_run(s);
-	server_stop();
+	tu_pg_server_stop();
 	return rc;
 }

@@ -102,3 +102,50 @@ int tu_run(Suite *s)
 	tu_cleanup();
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+/* ---- a private PostgreSQL server ------------------------------------------ */
+
+static char pg_server_dir[64];
+
+int tu_pg_server_installed(void)
+{
+	return system("command -v initdb >/dev/null 2>&1 || "
+		      "ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1") == 0;
+}
+
+int tu_pg_server_start(void)
+{
+	char tmpl[] = "/tmp/flux-pgtest-XXXXXX";
+	if (!mkdtemp(tmpl))
+		return -1;
+	snprintf(pg_server_dir, sizeof(pg_server_dir), "%s/pg", tmpl);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "'%s/tools/pg-test-server' start '%s'", TOP_SRCDIR,
+		 pg_server_dir);
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	/* Its output is NAME=VALUE lines for the client's environment. */
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *eq = strchr(line, '=');
+		if (eq) {
+			*eq = '\0';
+			setenv(line, eq + 1, 1);
+		}
+	}
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+void tu_pg_server_stop(void)
+{
+	if (!pg_server_dir[0])
+		return;
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "'%s/tools/pg-test-server' stop '%s'; rm -rf '%.*s'",
+		 TOP_SRCDIR, pg_server_dir, (int)(strlen(pg_server_dir) - 3), pg_server_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not stop the server in %s\n", pg_server_dir);
+	pg_server_dir[0] = '\0';
+}

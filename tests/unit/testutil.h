@@ -17,5 +17,12 @@ char *tu_fixture(const char *name);
 TCase *tu_tcase(const char *name);
 /* Run a suite with TAP on stdout and Check's summary; returns exit code. */
 int tu_run(Suite *s);
+/* A private PostgreSQL server (tools/pg-test-server) for the suites that
+ * need one: whether its binaries (initdb) are installed; start it, setting
+ * PGHOST, PGPORT and PGUSER for this process (0, or -1 when it did not
+ * start); stop it and remove its directory (nothing when not started). */
+int tu_pg_server_installed(void);
+int tu_pg_server_start(void);
+void tu_pg_server_stop(void);
 
 #endif
