@@ -191,6 +191,7 @@ static int mdb_connect(void *state, flux_error *err)
 	}
 	if (!m->lock_name)
 		return nomem(m, err);
+	m->has_marks = -1; /* asked of the server when first needed */
 	__atomic_store_n(&m->thread_id, mysql_thread_id(m->conn), __ATOMIC_RELEASE);
 	return FLUX_OK;
 }
@@ -410,10 +411,23 @@ static void mark_sql(struct mdb *m, const struct flux_mark *mk, struct mdb_buf *
 		    "VALUES(progress), resume = VALUES(resume)");
 }
 
+/* Learn whether the marks table exists when this connection has not asked
+ * yet: a state whose caller went to the marks without is_initialized()
+ * (which the host always calls first) listed no marks and deleted none
+ * when the table was there, made by another connection (a dry run's
+ * script run in the client).  The PostgreSQL backend probes the same way. */
+static int know_marks(struct mdb *m, flux_error *err)
+{
+	int init;
+	return m->has_marks >= 0 ? FLUX_OK : mdb_is_initialized(m, &init, err);
+}
+
 static int mdb_mark_save(void *state, const struct flux_mark *mk, flux_error *err)
 {
 	struct mdb *m = state;
 	int rc = id_fits(m, mk->id, err);
+	if (!rc)
+		rc = know_marks(m, err);
 	if (rc)
 		return rc;
 	if (!m->has_marks) {
@@ -436,8 +450,9 @@ static int mdb_mark_save(void *state, const struct flux_mark *mk, flux_error *er
 static int mdb_mark_delete(void *state, const char *id, flux_error *err)
 {
 	struct mdb *m = state;
-	if (!m->has_marks)
-		return FLUX_OK;
+	int rc = know_marks(m, err);
+	if (rc || !m->has_marks)
+		return rc;
 	struct mdb_buf b = {0};
 	record_sql(m, FLUX_SQL_MARK_DELETE, id, NULL, &b);
 	return run_built(m, &b, "clearing the migration's mark", err);
@@ -446,13 +461,14 @@ static int mdb_mark_delete(void *state, const char *id, flux_error *err)
 static int mdb_list_marks(void *state, flux_mark_fn fn, void *ctx, flux_error *err)
 {
 	struct mdb *m = state;
-	if (!m->has_marks)
-		return FLUX_OK;
+	int rc = know_marks(m, err);
+	if (rc || !m->has_marks)
+		return rc;
 	char sql[256];
 	snprintf(sql, sizeof(sql), "SELECT id, direction, started_at, progress, resume FROM %s "
 		 "ORDER BY CAST(id AS BINARY)", m->marks_q);
 	MYSQL_RES *res;
-	int rc = mdb_rows(m, sql, &res, "reading the marks of unfinished migrations", err);
+	rc = mdb_rows(m, sql, &res, "reading the marks of unfinished migrations", err);
 	if (rc)
 		return rc;
 	MYSQL_ROW r;
@@ -658,7 +674,7 @@ static int mdb_describe_sql(void *state, int kind, const struct flux_step *step,
 	case FLUX_SQL_MARK_SAVE:
 		if (!mark)
 			return m->host->error_set(err, FLUX_ERR_INVALID, "describe_sql: no mark");
-		if (!m->has_marks) {
+		if (m->has_marks != 1) { /* absent or not known: IF NOT EXISTS */
 			init_sql(m, 2, &b);
 			int rc = describe_one(m, &b, fn, ctx, err);
 			if (rc)

@@ -26,7 +26,9 @@ struct mdb {
 	/* The connection's id for cancel()'s KILL QUERY, read from the host's
 	 * thread: set before connect() returns, cleared by disconnect(). */
 	unsigned long thread_id;
-	int has_marks;           /* the marks table exists */
+	/* The marks table exists: 1 or 0 as is_initialized() (or initialize,
+	 * mark_save) learnt it, -1 when a connected state has not asked yet. */
+	int has_marks;
 	int in_txn;
 };
 
