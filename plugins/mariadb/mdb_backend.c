@@ -192,6 +192,7 @@ static int mdb_connect(void *state, flux_error *err)
 	if (!m->lock_name)
 		return nomem(m, err);
 	m->has_marks = -1; /* asked of the server when first needed */
+	__atomic_store_n(&m->cancelled, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&m->thread_id, mysql_thread_id(m->conn), __ATOMIC_RELEASE);
 	return FLUX_OK;
 }
@@ -525,6 +526,20 @@ static int add_piece(void *ctx, size_t offset, size_t len)
 	return 0;
 }
 
+/* The migration's own SQL is not sent after a cancel: a KILL QUERY that
+ * reached the server while this connection ran nothing was forgotten
+ * there, and one that stopped a statement must stop the rest as well.
+ * (The host's own bookkeeping, begin to commit, still runs.) */
+static int cancelled(struct mdb *m, flux_error *err)
+{
+	if (!__atomic_load_n(&m->cancelled, __ATOMIC_ACQUIRE))
+		return FLUX_OK;
+	m->host->error_set(err, FLUX_ERR_BACKEND, "Query execution was interrupted (cancelled "
+			   "before it was sent)");
+	memcpy(err->sqlstate, "70100", 6); /* ER_QUERY_INTERRUPTED's */
+	return FLUX_ERR_BACKEND;
+}
+
 /* The host hands one statement at a time (split()'s pieces), which goes
  * as it is, in one query: with multi-statements off, a routine's body
  * with its semicolons is one statement to the server.  Text holding
@@ -534,6 +549,8 @@ static int add_piece(void *ctx, size_t offset, size_t len)
 static int mdb_execute(void *state, const char *sql, size_t len, flux_error *err)
 {
 	struct mdb *m = state;
+	if (cancelled(m, err))
+		return FLUX_ERR_BACKEND;
 	int rc = run_query(m, sql, len, err);
 	if (rc != FLUX_ERR_BACKEND || mysql_errno(m->conn) != ER_PARSE_ERROR)
 		return rc;
@@ -546,6 +563,8 @@ static int mdb_execute(void *state, const char *sql, size_t len, flux_error *err
 	}
 	flux_error first = *err;
 	for (size_t i = 0; i < p.n; i++) {
+		if ((rc = cancelled(m, err)))
+			break;
 		rc = run_query(m, sql + p.v[i][0], p.v[i][1], err);
 		if (!rc)
 			continue;

@@ -118,6 +118,8 @@ void mdb_cancel(void *state)
 	unsigned long id = __atomic_load_n(&m->thread_id, __ATOMIC_ACQUIRE);
 	if (!id)
 		return;
+	/* Before the KILL: a statement it stops must find the flag set. */
+	__atomic_store_n(&m->cancelled, 1, __ATOMIC_RELEASE);
 	char why[256], st[6];
 	unsigned int e;
 	MYSQL *c = mdb_open(m, 10, why, sizeof(why), &e, st);

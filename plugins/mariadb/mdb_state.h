@@ -29,6 +29,9 @@ struct mdb {
 	/* The marks table exists: 1 or 0 as is_initialized() (or initialize,
 	 * mark_save) learnt it, -1 when a connected state has not asked yet. */
 	int has_marks;
+	/* Set by cancel() from the host's thread, cleared by connect(): see
+	 * cancelled() in mdb_backend.c. */
+	int cancelled;
 	int in_txn;
 };
 
