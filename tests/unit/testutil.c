@@ -149,3 +149,56 @@ void tu_pg_server_stop(void)
 		fprintf(stderr, "# could not stop the server in %s\n", pg_server_dir);
 	pg_server_dir[0] = '\0';
 }
+
+/* ---- a private MariaDB server --------------------------------------------- */
+
+static char mariadb_server_dir[64];
+
+int tu_mariadb_server_installed(void)
+{
+	/* Debian puts mariadbd in /usr/sbin, outside a user's PATH; the
+	 * server is installed and initialised by mariadb-install-db. */
+	return system("{ command -v mariadbd || command -v mysqld || ls /usr/sbin/mariadbd || "
+		      "ls /usr/sbin/mysqld; } >/dev/null 2>&1 && "
+		      "{ command -v mariadb-install-db || command -v mysql_install_db; } "
+		      ">/dev/null 2>&1") == 0;
+}
+
+int tu_mariadb_server_start(void)
+{
+	char tmpl[] = "/tmp/flux-mdbtest-XXXXXX";
+	if (!mkdtemp(tmpl))
+		return -1;
+	snprintf(mariadb_server_dir, sizeof(mariadb_server_dir), "%s/mdb", tmpl);
+	char cmd[512];
+	/* mariadb-admin and friends may sit in /usr/sbin too. */
+	snprintf(cmd, sizeof(cmd), "PATH=\"$PATH:/usr/sbin\" '%s/tools/mariadb-test-server' "
+		 "start '%s'", TOP_SRCDIR, mariadb_server_dir);
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	/* Its output is NAME=VALUE lines for the client's environment. */
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *eq = strchr(line, '=');
+		if (eq) {
+			*eq = '\0';
+			setenv(line, eq + 1, 1);
+		}
+	}
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+void tu_mariadb_server_stop(void)
+{
+	if (!mariadb_server_dir[0])
+		return;
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "'%s/tools/mariadb-test-server' stop '%s'; rm -rf '%.*s'",
+		 TOP_SRCDIR, mariadb_server_dir, (int)(strlen(mariadb_server_dir) - 4),
+		 mariadb_server_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not stop the server in %s\n", mariadb_server_dir);
+	mariadb_server_dir[0] = '\0';
+}

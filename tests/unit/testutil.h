@@ -24,5 +24,13 @@ int tu_run(Suite *s);
 int tu_pg_server_installed(void);
 int tu_pg_server_start(void);
 void tu_pg_server_stop(void);
+/* A private MariaDB server (tools/mariadb-test-server), the same way:
+ * whether its binaries (mariadbd or mysqld, maybe in /usr/sbin, and
+ * mariadb-install-db) are installed; start it, setting MYSQL_UNIX_PORT and
+ * MYSQL_TCP_PORT for this process (0, or -1 when it did not start); stop
+ * it and remove its directory (nothing when not started). */
+int tu_mariadb_server_installed(void);
+int tu_mariadb_server_start(void);
+void tu_mariadb_server_stop(void);
 
 #endif
