@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The rules of include/flux/backend.h, checked on each built-in backend
- * loaded through the build tree's manifest, against a real database: an
- * SQLite file in a temporary directory, and PostgreSQL when PGHOST (or
- * PGHOSTADDR, PGSERVICE) names a server; without one that part is skipped
- * with a message.  The host is this file's own service table, as another
- * program's would be: nothing here goes through libflux's runner. */
+/* The rules of include/flux/backend.h, checked on each backend of the build
+ * tree loaded through its manifest, against a real database: an SQLite file
+ * in a temporary directory, PostgreSQL (the server PGHOST, PGHOSTADDR or
+ * PGSERVICE names, else a private one) and MariaDB (a private server; its
+ * module has a manifest directory of its own, as a third party's would);
+ * a part whose backend is not built or whose server is not installed is
+ * skipped with a message.  The host is this file's own service table, as
+ * another program's would be: nothing here goes through libflux's runner. */
 #include <config.h>
 #include <dlfcn.h>
 #include <pthread.h>
@@ -139,10 +141,22 @@ static const struct flux_host host = {
 
 /* ---- the backends and their databases ----------------------------------- */
 
-enum { SQLITE, POSTGRES, NTARGETS };
-static const char *const names[NTARGETS] = {"sqlite", "postgres"};
+enum { SQLITE, POSTGRES, MARIADB, NTARGETS };
+static const char *const names[NTARGETS] = {"sqlite", "postgres", "mariadb"};
+/* Whether flux 0.2 had the backend: only then may a marks table of 0.2's
+ * shape (no resume column) exist in its databases, to be read and
+ * upgraded.  MariaDB came in 0.3. */
+static const int in_flux_0_2[NTARGETS] = {1, 1, 0};
 static int pg_server_failed;  /* binaries installed, server not started */
+static int mdb_server_failed; /* the same for MariaDB */
 static char pg_db[64];     /* the database made for this run, or "" */
+static char mdb_db[64];    /* the same on the MariaDB server */
+/* The manifest directories: the built-in backends', then MariaDB's own. */
+#ifdef MARIADB_BACKENDS
+static const char search_path[] = BUILD_BACKENDS ":" MARIADB_BACKENDS;
+#else
+static const char search_path[] = BUILD_BACKENDS;
+#endif
 static char skipped[NTARGETS][FLUX_ERROR_MESSAGE_MAX + 64];
 
 static flux_registry *reg;
@@ -161,19 +175,20 @@ static flux_error err;
 static const struct flux_backend *load(const char *name, const flux_backend_info **info)
 {
 	const struct flux_backend *out = NULL;
-	if (!reg && flux_registry_open(BUILD_BACKENDS, &reg, &err))
+	if (!reg && flux_registry_open(search_path, &reg, &err))
 		return NULL;
 	if (!(*info = flux_registry_find(reg, name)))
-		h_error_set(&err, FLUX_ERR_NOT_FOUND, "%s lists no backend %s", BUILD_BACKENDS,
-			    name);
+		h_error_set(&err, FLUX_ERR_NOT_FOUND, "%s lists no backend %s", search_path, name);
 	else if (flux_registry_load(reg, *info, &out, &err))
 		out = NULL;
 	return out;
 }
 
 /* Load backend t and name this test's database: an SQLite file of its
- * own, or a schema and lock id of its own in the run's PostgreSQL
- * database (tests run in forked processes, so the pid tells them apart). */
+ * own, or a schema and lock of its own in the run's PostgreSQL or MariaDB
+ * database (tests run in forked processes, so the pid tells them apart;
+ * on MariaDB a schema is a database, made by initialize(), and the lock's
+ * default name follows it). */
 static void setup(int t)
 {
 	target = t;
@@ -185,11 +200,18 @@ static void setup(int t)
 		snprintf(uri, sizeof(uri), "sqlite:%s/conf.db", tu_tmpdir());
 		return;
 	}
-	snprintf(uri, sizeof(uri), "dbname=%s", pg_db);
 	snprintf(schema, sizeof(schema), "conf_%ld", (long)getpid());
-	snprintf(lock_id, sizeof(lock_id), "%ld", 900000L + (long)getpid());
 	options.key[0] = "migrations_schema";
 	options.val[0] = schema;
+	if (t == MARIADB) {
+		/* Without a server, the tests needing none still make a state. */
+		const char *sock = getenv("MYSQL_UNIX_PORT");
+		snprintf(uri, sizeof(uri), "mariadb://root@localhost/%s?socket=%s",
+			 mdb_db[0] ? mdb_db : "flux_conformance", sock ? sock : "/nonexistent");
+		return;
+	}
+	snprintf(uri, sizeof(uri), "dbname=%s", pg_db);
+	snprintf(lock_id, sizeof(lock_id), "%ld", 900000L + (long)getpid());
 	options.key[1] = "migrations_lock_id";
 	options.val[1] = lock_id;
 }
@@ -214,6 +236,8 @@ static const char *marks_table(void)
 	static char out[128];
 	if (target == SQLITE)
 		snprintf(out, sizeof(out), "\"_flux_migrations_incomplete\"");
+	else if (target == MARIADB) /* "x" is a string there */
+		snprintf(out, sizeof(out), "`%s`.`_flux_migrations_incomplete`", schema);
 	else
 		snprintf(out, sizeof(out), "\"%s\".\"_flux_migrations_incomplete\"", schema);
 	return out;
@@ -283,6 +307,9 @@ static const char *value(void *s, const char *query)
 	if (target == SQLITE)
 		snprintf(sql, sizeof(sql), "INSERT INTO \"_flux_migrations\" (id, hash) "
 			 "SELECT '~value', CAST((%s) AS text)", query);
+	else if (target == MARIADB) /* no "x" names, no CAST AS text */
+		snprintf(sql, sizeof(sql), "INSERT INTO `%s`.`_flux_migrations` (id, hash) "
+			 "SELECT '~value', CAST((%s) AS CHAR)", schema, query);
 	else
 		snprintf(sql, sizeof(sql), "INSERT INTO \"%s\".\"_flux_migrations\" (id, hash) "
 			 "SELECT '~value', CAST((%s) AS text)", schema, query);
@@ -345,7 +372,9 @@ START_TEST(registration_checks_the_host)
 	ck_assert_msg(strstr(err.message, "option_identifier"), "%s", err.message);
 	ck_assert_int_eq(fn(&host, &out, &err), FLUX_OK);
 	ck_assert_ptr_eq(out, b);
-	ck_assert_uint_eq(b->capabilities & FLUX_CAP_TRANSACTIONAL_DDL, FLUX_CAP_TRANSACTIONAL_DDL);
+	/* MariaDB commits before and after each DDL statement, and says so. */
+	ck_assert_uint_eq(b->capabilities & FLUX_CAP_TRANSACTIONAL_DDL,
+			  _i == MARIADB ? 0u : FLUX_CAP_TRANSACTIONAL_DDL);
 	dlclose(h);
 }
 END_TEST
@@ -393,11 +422,14 @@ START_TEST(try_lock_takes_turns)
 	char lock[256], holder[256];
 	b->describe_lock(c, lock, sizeof(lock), holder, sizeof(holder));
 	ck_assert_msg(lock[0] != '\0', "describe_lock names no lock");
-	/* Both name the holder here: pg_stat_activity, /proc/locks. */
+	/* All name the holder here: pg_stat_activity, /proc/locks, the
+	 * process list (connection ids, not pids). */
 	char pid[32];
 	snprintf(pid, sizeof(pid), "pid %ld", (long)getpid());
 	if (target == SQLITE)
 		ck_assert_msg(strstr(holder, pid), "holder: '%s'", holder);
+	else if (target == MARIADB)
+		ck_assert_msg(strstr(holder, "connection "), "holder: '%s'", holder);
 	else
 		ck_assert_msg(strstr(holder, "pid "), "holder: '%s'", holder);
 	OK(b->unlock(a, &err));
@@ -457,7 +489,9 @@ START_TEST(mark_save_keeps_started_at)
 	ck_assert_int_eq(w.calls, 1);
 	ck_assert_str_eq(w.id, "001_a");
 	ck_assert_int_eq(w.mark.direction, FLUX_MARK_ROLLBACK);
-	ck_assert_str_eq(w.started_at, "2001-02-03 04:05:06");
+	/* The database's own text form: MariaDB's DATETIME(6) adds .000000. */
+	ck_assert_msg(!strncmp(w.started_at, "2001-02-03 04:05:06", 19), "started_at '%s'",
+		      w.started_at);
 	ck_assert_str_eq(w.progress, m.progress);
 	ck_assert_str_eq(w.resume, resume);
 	free(resume);
@@ -758,12 +792,13 @@ START_TEST(describe_sql_needs_no_connection)
 END_TEST
 
 /* What describe_sql writes, run by the database's own client (sqlite3,
- * psql) when it is installed: the text `flux apply --dry-run` shows is
- * what a user may paste. */
+ * psql, mariadb) when it is installed: the text `flux apply --dry-run`
+ * shows is what a user may paste. */
 START_TEST(described_sql_runs_in_the_databases_own_client)
 {
 	setup(_i);
-	const char *client = target == SQLITE ? "sqlite3" : "psql";
+	const char *const clients[NTARGETS] = {"sqlite3", "psql", "mariadb"};
+	const char *client = clients[target];
 	char cmd[16384];
 	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null", client);
 	if (system(cmd) != 0) {
@@ -789,9 +824,12 @@ START_TEST(described_sql_runs_in_the_databases_own_client)
 	fclose(f);
 	if (target == SQLITE)
 		snprintf(cmd, sizeof(cmd), "sqlite3 -bail '%s' < '%s' >/dev/null", uri + 7, path);
-	else
+	else if (target == POSTGRES)
 		snprintf(cmd, sizeof(cmd), "PGOPTIONS=--client-min-messages=warning psql -X -q "
 			 "-v ON_ERROR_STOP=1 -d '%s' -f '%s' >/dev/null", uri, path);
+	else /* no option files: the tester's own must not change the run */
+		snprintf(cmd, sizeof(cmd), "mariadb --no-defaults -u root -S '%s' '%s' < '%s' "
+			 ">/dev/null", getenv("MYSQL_UNIX_PORT"), mdb_db, path);
 	ck_assert_msg(system(cmd) == 0, "%s refused:\n%s", client, w.text);
 	close_state(s);
 	s = open_state();
@@ -812,7 +850,8 @@ END_TEST
 START_TEST(described_operations_run_in_sequence)
 {
 	setup(_i);
-	for (int old = 0; old < 2; old++) {
+	/* A 0.2 marks table only where flux 0.2 could have made one. */
+	for (int old = 0; old < 1 + in_flux_0_2[target]; old++) {
 		void *s = open_state();
 		OK(b->initialize(s, &err));
 		if (old)
@@ -909,6 +948,13 @@ START_TEST(execute_places_errors_in_a_large_script)
 	ck_assert_int_eq(err.position, (long)(at + (size_t)(strstr(bad, "nosuchcol") - bad)) + 1);
 	OK(b->rollback(s, &err));
 	free(sql);
+	if (!(b->capabilities & FLUX_CAP_TRANSACTIONAL_DDL)) {
+		/* Without transactional DDL the CREATE TABLE ended the host's
+		 * transaction (MariaDB commits it, and what follows autocommits):
+		 * nothing rolls back, but nothing after the error ran. */
+		ck_assert_str_eq(value(s, "SELECT count(*) FROM big"), "29999");
+		OK(run(s, "DROP TABLE big"));
+	}
 	/* Nothing of it remains: the table can be made again. */
 	sql = large_script(NULL, NULL);
 	OK(b->begin(s, &err));
@@ -938,6 +984,8 @@ START_TEST(cancel_from_a_thread_stops_the_running_statement)
 	const char *slow = target == SQLITE
 		? "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) "
 		  "SELECT count(*) FROM c"
+		/* A SLEEP() alone, once killed, returns 1 without an error. */
+		: target == MARIADB ? "SELECT 1 FROM DUAL WHERE SLEEP(30) = 0"
 		: "SELECT pg_sleep(30)";
 	cancel_target = s;
 	pthread_t t;
@@ -952,6 +1000,8 @@ START_TEST(cancel_from_a_thread_stops_the_running_statement)
 		      (long)(t1.tv_sec - t0.tv_sec));
 	if (target == POSTGRES)
 		ck_assert_str_eq(err.sqlstate, "57014");
+	else if (target == MARIADB) /* ER_QUERY_INTERRUPTED */
+		ck_assert_str_eq(err.sqlstate, "70100");
 	OK(b->rollback(s, &err));
 	/* The host's own bookkeeping still works; the migrations' SQL is not
 	 * run again on this connection (a cancel that came between two
@@ -995,6 +1045,11 @@ static const struct redaction redactions[] = {
 	{SQLITE, "sqlite:file:app.db?mode=ro&key=s3cret&hex%6Bey=00#x",
 	 "sqlite:file:app.db?mode=ro&key=****&hex%6Bey=****#x"},
 	{SQLITE, "sqlite://u:s3cret@h/db", "sqlite://u:****@h/db"},
+	{MARIADB, "mariadb://bob:s3cret@db:3306/app?socket=/s",
+	 "mariadb://bob:****@db:3306/app?socket=/s"},
+	{MARIADB, "mysql://db/app?password=s3cret&socket=/s",
+	 "mysql://db/app?password=****&socket=/s"},
+	{MARIADB, "mariadb://bob@db/app", "mariadb://bob@db/app"},
 };
 
 START_TEST(redact_uri_hides_passwords)
@@ -1070,41 +1125,134 @@ static void pg_database(int drop)
 		printf("# could not drop database %s: %s\n", pg_db, err.message);
 }
 
+/* The MariaDB part runs against a private server started here
+ * (tools/mariadb-test-server), in a database of its own made through the
+ * backend, as for PostgreSQL.  The module is built only when configure
+ * found Connector/C; its manifest directory is then MARIADB_BACKENDS.  The
+ * server is thrown away at the end, its databases with it. */
+static void mdb_database(void)
+{
+#ifndef MARIADB_BACKENDS
+	snprintf(skipped[MARIADB], sizeof(skipped[MARIADB]),
+		 "the mariadb backend is not built (configure found no MariaDB Connector/C, "
+		 "or --without-mariadb)");
+#else
+	if (!tu_mariadb_server_installed()) {
+		snprintf(skipped[MARIADB], sizeof(skipped[MARIADB]),
+			 "no MariaDB server binaries (mariadbd, mariadb-install-db) installed");
+		return;
+	}
+	/* Installed but not starting is a failure, not a skip. */
+	if (tu_mariadb_server_start() != 0) {
+		snprintf(skipped[MARIADB], sizeof(skipped[MARIADB]),
+			 "the private MariaDB test server did not start");
+		mdb_server_failed = 1;
+		return;
+	}
+	target = MARIADB;
+	const flux_backend_info *info;
+	void *s = NULL;
+	b = load("mariadb", &info);
+	/* connect() wants a database for the record table (its lock is named
+	 * after it): the server's own `mysql` one, where nothing is written. */
+	snprintf(uri, sizeof(uri), "mariadb://root@localhost/mysql?socket=%s",
+		 getenv("MYSQL_UNIX_PORT"));
+	int rc = b ? b->create(&host, NULL, uri, &s, &err) : (int)err.code;
+	if (!rc) {
+		snprintf(mdb_db, sizeof(mdb_db), "flux_conformance_%ld", (long)getpid());
+		char sql[128];
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", mdb_db);
+		if (!(rc = b->connect(s, &err))) {
+			rc = run(s, sql);
+			b->disconnect(s, &err);
+		}
+		b->destroy(s);
+	}
+	if (rc) {
+		snprintf(skipped[MARIADB], sizeof(skipped[MARIADB]),
+			 "cannot make a database on the server: %s", err.message);
+		mdb_db[0] = '\0';
+	}
+#endif
+}
+
+/* What a test needs of a target, beyond the module itself. */
+enum {
+	NEEDS_SERVER = 1,   /* a database to connect to */
+	NEEDS_TXN_DDL = 2,  /* FLUX_CAP_TRANSACTIONAL_DDL: its premise */
+	NEEDS_FLUX_0_2 = 4, /* a backend flux 0.2 had: it reads that one's tables */
+};
+
+/* Whether the test runs for target t; says why when the backend rules it
+ * out (a missing server was said once already). */
+static int runs(int t, int needs, const char *test)
+{
+	if ((needs & NEEDS_SERVER) && skipped[t][0])
+		return 0;
+	if ((needs & NEEDS_FLUX_0_2) && !in_flux_0_2[t]) {
+		printf("# %s: %s not run: flux 0.2 had no %s backend, so no tables of its to "
+		       "read\n", names[t], test, names[t]);
+		return 0;
+	}
+	if (needs & NEEDS_TXN_DDL) {
+		const flux_backend_info *info;
+		const struct flux_backend *tb = load(names[t], &info);
+		if (tb && !(tb->capabilities & FLUX_CAP_TRANSACTIONAL_DDL)) {
+			printf("# %s: %s not run: it needs transactional DDL, which the "
+			       "backend does not claim\n", names[t], test);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Test fn as a loop test of one index per target that runs it. */
+#define ADD(fn, needs) \
+	do { \
+		for (int t_ = 0; t_ < NTARGETS; t_++) \
+			if (runs(t_, (needs), #fn)) \
+				tcase_add_loop_test(tc, fn, t_, t_ + 1); \
+	} while (0)
+
 int main(void)
 {
 	pg_database(0);
+	mdb_database();
 	for (int t = 0; t < NTARGETS; t++)
 		if (skipped[t][0])
 			printf("# %s: skipped: %s\n", names[t], skipped[t]);
-	fflush(stdout);
 	Suite *su = suite_create("conformance");
 	TCase *tc = tu_tcase("conformance");
 	tcase_set_timeout(tc, 60);
-	/* Without a server, the PostgreSQL module is still checked where it
-	 * needs none. */
-	int n = skipped[POSTGRES][0] ? POSTGRES : NTARGETS;
-	tcase_add_loop_test(tc, registration_checks_the_host, 0, NTARGETS);
-	tcase_add_loop_test(tc, list_applied_stops_with_the_callbacks_status, 0, n);
-	tcase_add_loop_test(tc, try_lock_takes_turns, 0, n);
-	tcase_add_loop_test(tc, mark_save_keeps_started_at, 0, n);
-	tcase_add_loop_test(tc, mark_delete_of_a_missing_mark_succeeds, 0, n);
-	tcase_add_loop_test(tc, marks_table_created_in_a_rolled_back_transaction, 0, n);
-	tcase_add_loop_test(tc, marks_of_flux_0_2_are_read_and_upgraded, 0, n);
-	tcase_add_loop_test(tc, split_leaves_out_comments_and_stops_when_told, 0, NTARGETS);
+	/* Without a server, a module is still checked where it needs none. */
+	ADD(registration_checks_the_host, 0);
+	ADD(list_applied_stops_with_the_callbacks_status, NEEDS_SERVER);
+	ADD(try_lock_takes_turns, NEEDS_SERVER);
+	ADD(mark_save_keeps_started_at, NEEDS_SERVER);
+	ADD(mark_delete_of_a_missing_mark_succeeds, NEEDS_SERVER);
+	/* A marks table made inside the host's transaction goes with its
+	 * rollback only where DDL is transactional; elsewhere its CREATE would
+	 * commit the transaction half-way, so such a backend makes the table
+	 * outside it (MariaDB's initialize() does) and the premise is void. */
+	ADD(marks_table_created_in_a_rolled_back_transaction, NEEDS_SERVER | NEEDS_TXN_DDL);
+	ADD(marks_of_flux_0_2_are_read_and_upgraded, NEEDS_SERVER | NEEDS_FLUX_0_2);
+	ADD(split_leaves_out_comments_and_stops_when_told, 0);
 	tcase_add_test(tc, sqlite_split_knows_quotes_comments_and_triggers);
-	tcase_add_loop_test(tc, described_register_gives_register_migrations_row, 0, n);
-	tcase_add_loop_test(tc, every_described_kind_runs_as_its_operation_would, 0, n);
-	tcase_add_loop_test(tc, describe_sql_needs_no_connection, 0, NTARGETS);
-	tcase_add_loop_test(tc, described_sql_runs_in_the_databases_own_client, 0, n);
-	tcase_add_loop_test(tc, described_operations_run_in_sequence, 0, n);
-	tcase_add_loop_test(tc, execute_runs_a_script_and_places_its_errors, 0, n);
-	tcase_add_loop_test(tc, execute_places_errors_in_a_large_script, 0, n);
-	tcase_add_loop_test(tc, cancel_from_a_thread_stops_the_running_statement, 0, n);
-	tcase_add_loop_test(tc, redact_uri_hides_passwords, 0, NTARGETS);
+	ADD(described_register_gives_register_migrations_row, NEEDS_SERVER);
+	ADD(every_described_kind_runs_as_its_operation_would, NEEDS_SERVER);
+	ADD(describe_sql_needs_no_connection, 0);
+	ADD(described_sql_runs_in_the_databases_own_client, NEEDS_SERVER);
+	ADD(described_operations_run_in_sequence, NEEDS_SERVER);
+	ADD(execute_runs_a_script_and_places_its_errors, NEEDS_SERVER);
+	ADD(execute_places_errors_in_a_large_script, NEEDS_SERVER);
+	ADD(cancel_from_a_thread_stops_the_running_statement, NEEDS_SERVER);
+	ADD(redact_uri_hides_passwords, 0);
+	fflush(stdout);
 	suite_add_tcase(su, tc);
 	int rc = tu_run(su);
 	if (pg_db[0])
 		pg_database(1);
 	tu_pg_server_stop();
-	return pg_server_failed ? EXIT_FAILURE : rc;
+	tu_mariadb_server_stop();
+	return pg_server_failed || mdb_server_failed ? EXIT_FAILURE : rc;
 }
