@@ -103,9 +103,51 @@ int tu_run(Suite *s)
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-/* ---- a private PostgreSQL server ------------------------------------------ */
+/* ---- private database servers -------------------------------------------- */
 
-static char pg_server_dir[64];
+/* Start tools/TOOL in a new directory DIR/SUB under /tmp (kept in dir for
+ * the stop), setting the NAME=VALUE lines it prints in this process's
+ * environment; 0 or -1.  Debian puts some server tools in /usr/sbin,
+ * outside a user's PATH. */
+static int server_start(const char *tool, const char *sub, char *dir, size_t size)
+{
+	char tmpl[] = "/tmp/flux-dbtest-XXXXXX";
+	if (!mkdtemp(tmpl))
+		return -1;
+	snprintf(dir, size, "%s/%s", tmpl, sub);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "PATH=\"$PATH:/usr/sbin\" '%s/tools/%s' start '%s'",
+		 TOP_SRCDIR, tool, dir);
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	char line[512];
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *eq = strchr(line, '=');
+		if (eq) {
+			*eq = '\0';
+			setenv(line, eq + 1, 1);
+		}
+	}
+	return pclose(f) == 0 ? 0 : -1;
+}
+
+/* Stop what server_start() started in dir and remove its directory. */
+static void server_stop(const char *tool, char *dir)
+{
+	if (!dir[0])
+		return;
+	char *slash = strrchr(dir, '/');
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "'%s/tools/%s' stop '%s'; rm -rf '%.*s'", TOP_SRCDIR, tool,
+		 dir, (int)(slash - dir), dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "# could not stop the server in %s\n", dir);
+	dir[0] = '\0';
+}
+
+static char pg_server_dir[64], mariadb_server_dir[64];
 
 int tu_pg_server_installed(void)
 {
@@ -115,49 +157,17 @@ int tu_pg_server_installed(void)
 
 int tu_pg_server_start(void)
 {
-	char tmpl[] = "/tmp/flux-pgtest-XXXXXX";
-	if (!mkdtemp(tmpl))
-		return -1;
-	snprintf(pg_server_dir, sizeof(pg_server_dir), "%s/pg", tmpl);
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "'%s/tools/pg-test-server' start '%s'", TOP_SRCDIR,
-		 pg_server_dir);
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	/* Its output is NAME=VALUE lines for the client's environment. */
-	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *eq = strchr(line, '=');
-		if (eq) {
-			*eq = '\0';
-			setenv(line, eq + 1, 1);
-		}
-	}
-	return pclose(f) == 0 ? 0 : -1;
+	return server_start("pg-test-server", "pg", pg_server_dir, sizeof(pg_server_dir));
 }
 
 void tu_pg_server_stop(void)
 {
-	if (!pg_server_dir[0])
-		return;
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "'%s/tools/pg-test-server' stop '%s'; rm -rf '%.*s'",
-		 TOP_SRCDIR, pg_server_dir, (int)(strlen(pg_server_dir) - 3), pg_server_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not stop the server in %s\n", pg_server_dir);
-	pg_server_dir[0] = '\0';
+	server_stop("pg-test-server", pg_server_dir);
 }
-
-/* ---- a private MariaDB server --------------------------------------------- */
-
-static char mariadb_server_dir[64];
 
 int tu_mariadb_server_installed(void)
 {
-	/* Debian puts mariadbd in /usr/sbin, outside a user's PATH; the
-	 * server is installed and initialised by mariadb-install-db. */
+	/* The server is installed and initialised by mariadb-install-db. */
 	return system("{ command -v mariadbd || command -v mysqld || ls /usr/sbin/mariadbd || "
 		      "ls /usr/sbin/mysqld; } >/dev/null 2>&1 && "
 		      "{ command -v mariadb-install-db || command -v mysql_install_db; } "
@@ -166,39 +176,11 @@ int tu_mariadb_server_installed(void)
 
 int tu_mariadb_server_start(void)
 {
-	char tmpl[] = "/tmp/flux-mdbtest-XXXXXX";
-	if (!mkdtemp(tmpl))
-		return -1;
-	snprintf(mariadb_server_dir, sizeof(mariadb_server_dir), "%s/mdb", tmpl);
-	char cmd[512];
-	/* mariadb-admin and friends may sit in /usr/sbin too. */
-	snprintf(cmd, sizeof(cmd), "PATH=\"$PATH:/usr/sbin\" '%s/tools/mariadb-test-server' "
-		 "start '%s'", TOP_SRCDIR, mariadb_server_dir);
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	/* Its output is NAME=VALUE lines for the client's environment. */
-	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		char *eq = strchr(line, '=');
-		if (eq) {
-			*eq = '\0';
-			setenv(line, eq + 1, 1);
-		}
-	}
-	return pclose(f) == 0 ? 0 : -1;
+	return server_start("mariadb-test-server", "mdb", mariadb_server_dir,
+			    sizeof(mariadb_server_dir));
 }
 
 void tu_mariadb_server_stop(void)
 {
-	if (!mariadb_server_dir[0])
-		return;
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "'%s/tools/mariadb-test-server' stop '%s'; rm -rf '%.*s'",
-		 TOP_SRCDIR, mariadb_server_dir, (int)(strlen(mariadb_server_dir) - 4),
-		 mariadb_server_dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# could not stop the server in %s\n", mariadb_server_dir);
-	mariadb_server_dir[0] = '\0';
+	server_stop("mariadb-test-server", mariadb_server_dir);
 }
