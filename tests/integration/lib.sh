@@ -11,6 +11,12 @@ T_NUM=0
 T_FAILED=0
 WORK=$(mktemp -d /tmp/flux-it-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
+# A script stopped by a signal (make's -k, a CI time-out, Ctrl-C) still
+# runs its EXIT trap, which pg_lib.sh and mariadb_lib.sh extend to stop
+# their servers: sh runs it on exit, not when a signal kills the shell.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # needs_backend NAME...: skip the whole script, TAP's way, unless this
 # build made each backend NAME (configure --without-NAME, or its library
