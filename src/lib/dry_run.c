@@ -156,13 +156,11 @@ static int step_sql(flux_project *p, const flux_plan *plan, const flux_migration
 		    flux_error *err)
 {
 	struct flux_step_text t;
-	int rc = flux_step_text(m, dir, &t, err);
+	struct flux_step st;
+	const struct flux_mark_entry *mark;
+	int rc = flux_step_prepare(p, m, dir, record, &t, &st, &mark, err);
 	if (rc)
 		return rc;
-	struct flux_step st = {.id = flux_migration_id(m), .hash = flux_migration_hash(m),
-			       .sql = t.sql, .len = t.len, .record = record};
-	const struct flux_mark_entry *mark =
-		record != FLUX_RECORD_NONE ? flux_project_mark(p, st.id) : NULL;
 	int restart = flux_plan_restarts(plan);
 	struct script s = {0};
 	if (flux_step_by_statement(p, t.flags, mark, restart)) {

@@ -74,6 +74,12 @@ struct flux_step_text {
 };
 int flux_step_text(const flux_migration *m, flux_plan_kind dir, struct flux_step_text *t,
 		   flux_error *err);
+/* What the runner and the dry run both start a step from: its text, the
+ * step for the backend (id, hash, text, record action) and, for a
+ * versioned migration, the mark an earlier run left (NULL: none). */
+int flux_step_prepare(flux_project *p, const flux_migration *m, flux_plan_kind dir,
+		      int record, struct flux_step_text *t, struct flux_step *st,
+		      const struct flux_mark_entry **mark, flux_error *err);
 /* Whether a step runs statement by statement: a no-transaction migration,
  * any migration on a database without transactional DDL, and one with a
  * mark from an earlier run that is to be resumed. */

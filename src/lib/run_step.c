@@ -34,6 +34,20 @@ int flux_step_text(const flux_migration *m, flux_plan_kind dir, struct flux_step
 	return FLUX_OK;
 }
 
+int flux_step_prepare(flux_project *p, const flux_migration *m, flux_plan_kind dir,
+		      int record, struct flux_step_text *t, struct flux_step *st,
+		      const struct flux_mark_entry **mark, flux_error *err)
+{
+	int rc = flux_step_text(m, dir, t, err);
+	if (rc)
+		return rc;
+	*st = (struct flux_step){.id = flux_migration_id(m), .hash = flux_migration_hash(m),
+				 .sql = t->sql, .len = t->len, .record = record};
+	/* Only versioned migrations have marks; a repeatable one never does. */
+	*mark = record != FLUX_RECORD_NONE ? flux_project_mark(p, st->id) : NULL;
+	return FLUX_OK;
+}
+
 int flux_step_by_statement(const flux_project *p, unsigned int flags,
 			   const struct flux_mark_entry *mark, int restart)
 {
@@ -71,15 +85,12 @@ int flux_run_step(flux_project *p, const flux_migration *m, flux_plan_kind dir, 
 {
 	memset(res, 0, sizeof(*res));
 	struct flux_step_text t;
-	int rc = flux_step_text(m, dir, &t, err);
+	struct flux_step st;
+	const struct flux_mark_entry *mark;
+	int rc = flux_step_prepare(p, m, dir, record, &t, &st, &mark, err);
 	if (rc)
 		return rc;
-	struct flux_step st = {.id = flux_migration_id(m), .hash = flux_migration_hash(m),
-			       .sql = t.sql, .len = t.len, .record = record};
 	flux_error_clear(err);
-	/* Only versioned migrations have marks; a repeatable one never does. */
-	const struct flux_mark_entry *mark =
-		record != FLUX_RECORD_NONE ? flux_project_mark(p, st.id) : NULL;
 	int by_statement = flux_step_by_statement(p, t.flags, mark, restart);
 	flux_logf(&p->logger, FLUX_LOG_DEBUG, "%s %s (%s, %zu bytes%s%s)",
 		  dir == FLUX_PLAN_APPLY ? "applying" : "undoing", st.id, t.file, st.len,
