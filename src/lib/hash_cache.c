@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -113,35 +112,6 @@ static void note(flux_buf *notes, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	flux_buf_appendf(notes, "%shash cache: %s", notes->len ? "\n" : "", line);
-}
-
-/* ---- memory for many files ----------------------------------------------- */
-
-#define BULK_MIN (128 * 1024)
-
-void *flux_bulk_alloc(size_t n)
-{
-#ifdef MAP_POPULATE
-	if (n >= BULK_MIN) {
-		void *p = mmap(NULL, n, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		return p == MAP_FAILED ? NULL : p;
-	}
-#endif
-	return calloc(1, n ? n : 1);
-}
-
-void flux_bulk_free(void *p, size_t n)
-{
-	if (!p)
-		return;
-#ifdef MAP_POPULATE
-	if (n >= BULK_MIN) {
-		munmap(p, n);
-		return;
-	}
-#endif
-	free(p);
 }
 
 /* ---- encoding ---------------------------------------------------------- */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "arena.h"
 #include "internal.h"
 
 #pragma GCC visibility push(hidden)
@@ -64,12 +65,6 @@ void flux_hash_cache_free(flux_hash_cache *c);
 
 /* After save: how many items were hits, and how many it kept. */
 void flux_hash_cache_counts(const flux_hash_cache *c, size_t *hits, size_t *kept);
-
-/* Zeroed memory for arrays over many files: from n bytes on that are worth
- * it, mapped with its pages present (one system call rather than a page
- * fault each, which a virtual machine makes costly).  Freed with its size. */
-void *flux_bulk_alloc(size_t n);
-void flux_bulk_free(void *p, size_t n);
 
 /* util.c: read the regular file name in the directory open as dirfd (path
  * names it in messages) to its end: size (from the fstatat that found it,

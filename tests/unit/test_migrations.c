@@ -338,6 +338,61 @@ START_TEST(ids_must_be_printable_utf8)
 }
 END_TEST
 
+static int by_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids come back in strcmp's order however they differ: in their first
+ * 16 bytes (which the sort keys on), only after them, by length alone, by
+ * bytes above 0x7F; a file name that differs only in its extension is the
+ * same id.  Over a thousand files, in an order readdir() makes up. */
+START_TEST(ids_sort_as_strcmp_does)
+{
+	static const char *tricky[] = {
+		"1", "10", "1a", "1_", "01", "0", "00", "001",
+		"0123456789abcdef", "0123456789abcdef0", "0123456789abcdefA",
+		"0123456789abcdefA0", "0123456789abcdef_z", "0123456789abcdeF",
+		"0123456789abcdefghijklmnopqrstu2", "0123456789abcdefghijklmnopqrstu10",
+		"20240101_000000_create_users", "20240101_000000_create_user",
+		"caf\xc3\xa9", "cafe", "caf\xc3\xa8_", "~", "Z", "a b",
+	};
+	size_t nt = sizeof(tricky) / sizeof(*tricky), n = nt + 1000;
+	char **want = calloc(n, sizeof(*want));
+	char *d = tu_tmpdir();
+	char name[128];
+	for (size_t i = 0; i < nt; i++) {
+		want[i] = strdup(tricky[i]);
+		snprintf(name, sizeof(name), "%s.sql", tricky[i]);
+		tu_write(d, name, "SELECT 1;");
+	}
+	/* Pseudo-random ids of varying width and shared prefixes. */
+	unsigned int x = 12345;
+	for (size_t i = nt; i < n; i++) {
+		x = x * 1103515245u + 12345u;
+		snprintf(name, sizeof(name), "%0*u_m%u", (int)(x >> 28) + 1, (x >> 8) % 5000,
+			 (unsigned int)i);
+		want[i] = strdup(name);
+		strcat(name, (x >> 4) & 1 ? ".sql" : ".py");
+		tu_write(d, name, (x >> 4) & 1 ? "SELECT 1;" : "def apply():\n    return 'SELECT 1;'\n");
+	}
+	qsort(want, n, sizeof(*want), by_strcmp);
+	flux_migrations *set = read_ok(d);
+	ck_assert_uint_eq(flux_migrations_count(set, FLUX_STAGE_MAIN), n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, i)),
+				 want[i]);
+	for (size_t i = 0; i < n; i++)
+		free(want[i]);
+	free(want);
+	flux_migrations_free(set);
+	/* One id from two files is refused, naming both. */
+	tu_write(d, "0123456789abcdefA.py", "def apply():\n    return 'SELECT 1;'\n");
+	flux_error err;
+	read_fails(d, "give the same migration id '0123456789abcdefA'", &err);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("migrations");
@@ -352,6 +407,7 @@ int main(void)
 	tcase_add_test(tc, nul_byte_refused_with_its_location);
 	tcase_add_test(tc, unusable_entries_named_like_migrations_refused);
 	tcase_add_test(tc, ids_must_be_printable_utf8);
+	tcase_add_test(tc, ids_sort_as_strcmp_does);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
