@@ -298,11 +298,12 @@ struct flux_mark {
 				       may be long (one hash per statement) */
 };
 
-/* list_applied(): one call per row of the record table, in byte order of
- * id (strcmp; in SQL, ORDER BY id COLLATE "C" where collations differ). */
+/* list_applied(): one call per row of the record table, in any order: the
+ * host sorts the rows by id itself (since 2.0; an ORDER BY costs the
+ * database a sort, or an index walk, of the whole table on every run). */
 typedef int (*flux_applied_fn)(void *ctx, const char *id, const char *hash,
 			       const char *applied_at);
-/* list_marks(): one call per mark, in byte order of id. */
+/* list_marks(): one call per mark, in any order (the host sorts them). */
 typedef int (*flux_mark_fn)(void *ctx, const struct flux_mark *mark);
 /* split(): one call per statement, in order.  The statement is
  * sql[offset, offset + len): what execute() must be given to run it alone

@@ -384,9 +384,8 @@ static int mdb_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_err
 {
 	struct mdb *m = state;
 	char sql[256];
-	/* Byte order whatever the collation (the host's order is strcmp's). */
-	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at FROM %s ORDER BY CAST(id AS "
-		 "BINARY)", m->table_q);
+	/* In table order (backend.h): the host sorts by id in byte order. */
+	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at FROM %s", m->table_q);
 	MYSQL_RES *res;
 	int rc = mdb_rows(m, sql, &res, "reading applied migrations", err);
 	if (rc)

@@ -651,8 +651,9 @@ static int pg_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_erro
 {
 	struct pg *g = state;
 	char sql[256];
-	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at::text FROM %s "
-		 "ORDER BY id COLLATE \"C\"", g->qtable);
+	/* In table order (backend.h): ORDER BY id COLLATE "C" costs a sort
+	 * of the whole table on every run, which the host does faster. */
+	snprintf(sql, sizeof(sql), "SELECT id, hash, applied_at::text FROM %s", g->qtable);
 	PGresult *res = rows(g, sql, 0, NULL, "reading applied migrations", err);
 	if (!res)
 		return err->code;

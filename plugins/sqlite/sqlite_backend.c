@@ -405,7 +405,9 @@ static int applied_row(void *ctx, sqlite3_stmt *st)
 static int sq_list_applied(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
 {
 	struct applied_ctx a = {fn, ctx};
-	return each_row(state, "SELECT id, hash, applied_at FROM \"%w\" ORDER BY id",
+	/* In table order (backend.h): ORDER BY id would walk the id index
+	 * and look up each row in the table. */
+	return each_row(state, "SELECT id, hash, applied_at FROM \"%w\"",
 			((struct sq *)state)->table, applied_row, &a, err);
 }
 

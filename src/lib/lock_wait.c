@@ -13,8 +13,8 @@
  * taken at once, long enough not to load the database with queries. */
 #define ATTEMPT_INTERVAL 0.03
 
-/* Sleep up to seconds, or less when cancelled: returns whether the
- * project was cancelled. */
+/* Sleep up to seconds, or less when cancelled or when the migration files
+ * turned out bad: returns whether either happened. */
 static int nap(flux_project *p, double seconds)
 {
 	struct timespec until;
@@ -27,11 +27,11 @@ static int nap(flux_project *p, double seconds)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&p->wait_lock);
-	while (!atomic_load(&p->cancelled) &&
+	while (!atomic_load(&p->cancelled) && !atomic_load(&p->files_failed) &&
 	       pthread_cond_timedwait(&p->wake, &p->wait_lock, &until) != ETIMEDOUT)
 		;
 	pthread_mutex_unlock(&p->wait_lock);
-	return atomic_load(&p->cancelled);
+	return atomic_load(&p->cancelled) || atomic_load(&p->files_failed);
 }
 
 /* "the migration lock on app.db, held by another flux process"; the
@@ -45,8 +45,12 @@ static void describe(flux_project *p, char *out, size_t size)
 		 holder[0] ? ", held by " : " (its holder is not known)", holder);
 }
 
-static int cancelled(flux_error *err)
+static int cancelled(flux_project *p, flux_error *err)
 {
+	/* The open reports the bad file instead of this. */
+	if (atomic_load(&p->files_failed) && !atomic_load(&p->cancelled))
+		return flux_error_set(err, FLUX_ERR_LOAD, "stopped waiting for the migration "
+				      "lock: a migration file is bad");
 	return flux_error_set(err, FLUX_ERR_CANCELLED, "cancelled while waiting for the "
 			      "migration lock; nothing was changed");
 }
@@ -56,8 +60,8 @@ int flux_lock_wait(flux_project *p, double timeout, flux_error *err)
 	double start = flux_clock_now();
 	int warned = 0;
 	for (;;) {
-		if (atomic_load(&p->cancelled))
-			return cancelled(err);
+		if (atomic_load(&p->cancelled) || atomic_load(&p->files_failed))
+			return cancelled(p, err);
 		int acquired = 0;
 		int rc = p->backend->try_lock(p->state, &acquired, err);
 		if (rc)
@@ -83,6 +87,6 @@ int flux_lock_wait(flux_project *p, double timeout, flux_error *err)
 		if (timeout >= 0 && timeout - waited < pause)
 			pause = timeout - waited > 0 ? timeout - waited : 0;
 		if (nap(p, pause))
-			return cancelled(err);
+			return cancelled(p, err);
 	}
 }

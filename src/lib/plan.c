@@ -51,11 +51,25 @@ int flux_plan_apply(flux_project *p, long n, flux_plan **out, flux_error *err)
 	if (!plan)
 		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	plan->repeatable = 1;
-	for (size_t i = 0; i < nf && (n < 0 || plan->count < (size_t)n); i++) {
-		const flux_migration *m = flux_migrations_get(p->migrations, FLUX_STAGE_MAIN, i);
-		if (!flux_project_record_find(p, flux_migration_id(m)))
-			plan->items[plan->count++] = m;
+	/* Validated: the files up to the last applied id are the applied
+	 * ones, so what is not applied is every file after it, found by
+	 * bisection rather than a lookup per file. */
+	size_t first = 0;
+	if (p->nrecords) {
+		const char *last = p->records[p->nrecords - 1].id;
+		size_t hi = nf;
+		while (first < hi) {
+			size_t mid = first + (hi - first) / 2;
+			const flux_migration *m = flux_migrations_get(p->migrations,
+								      FLUX_STAGE_MAIN, mid);
+			if (strcmp(flux_migration_id(m), last) <= 0)
+				first = mid + 1;
+			else
+				hi = mid;
+		}
 	}
+	for (size_t i = first; i < nf && (n < 0 || plan->count < (size_t)n); i++)
+		plan->items[plan->count++] = flux_migrations_get(p->migrations, FLUX_STAGE_MAIN, i);
 	*out = plan;
 	return FLUX_OK;
 }
@@ -293,6 +307,12 @@ int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn f
 			rc = prc;
 	}
 refresh:;
+	/* Nothing was sent, so the records read at open still hold: reading
+	 * 100,000 of them again would double a no-op's time. */
+	if (!plan->count && (!plan->repeatable ||
+			     !(flux_migrations_count(p->migrations, FLUX_STAGE_PRE) +
+			       flux_migrations_count(p->migrations, FLUX_STAGE_POST))))
+		return rc;
 	flux_error e2;
 	int rrc = flux_project_refresh(p, rc ? &e2 : err);
 	return rc ? rc : rrc;

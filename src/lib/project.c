@@ -115,9 +115,10 @@ size_t flux_project_redact_uri(const flux_project *p, char *out, size_t size)
 	return flux_uri_scheme_only(p->uri, out, size);
 }
 
-/* The lock, the record table (created when missing), the records.  A
- * read-only open takes no lock and creates nothing: a database without
- * the record table reads as one with nothing applied. */
+/* The lock and the records.  Nothing here changes the database: a record
+ * table that is not there yet is made by create_record_table(), and a
+ * read-only open takes no lock and creates nothing (a database without
+ * the record table reads as one with nothing applied). */
 static int lock_and_read_records(flux_project *p, const flux_open_options *o,
 				 flux_error *err)
 {
@@ -131,13 +132,39 @@ static int lock_and_read_records(flux_project *p, const flux_open_options *o,
 	int initialized = 0;
 	rc = p->backend->is_initialized(p->state, &initialized, err);
 	p->initialized = !rc && initialized;
-	if (!rc && !initialized && !o->read_only) {
-		flux_logf(&p->logger, FLUX_LOG_INFO, "creating the record table");
-		rc = p->backend->initialize(p->state, err);
-		initialized = p->initialized = rc == FLUX_OK;
-	}
 	if (!rc && initialized)
 		rc = flux_project_refresh(p, err);
+	if (!rc)
+		p->records_read = 1;
+	return rc;
+}
+
+/* The same while the files are still being read (flux_project_open), but
+ * only for a database whose record table is there: taking the lock may
+ * create the database (an SQLite file), which must not happen before the
+ * files are known to be good.  Looking first takes no lock and creates
+ * nothing; lock_and_read_records() looks again under the lock. */
+static int read_records_early(flux_project *p, const flux_open_options *o,
+			      flux_error *err)
+{
+	if (!o->read_only) {
+		int initialized = 0;
+		int rc = p->backend->is_initialized(p->state, &initialized, err);
+		if (rc || !initialized)
+			return rc;
+	}
+	return lock_and_read_records(p, o, err);
+}
+
+static int create_record_table(flux_project *p, const flux_open_options *o,
+			       flux_error *err)
+{
+	int rc = FLUX_OK;
+	if (!p->initialized && !o->read_only) {
+		flux_logf(&p->logger, FLUX_LOG_INFO, "creating the record table");
+		rc = p->backend->initialize(p->state, err);
+		p->initialized = rc == FLUX_OK;
+	}
 	if (!rc)
 		flux_logf(&p->logger, FLUX_LOG_INFO, "%zu migrations applied, %zu incomplete",
 			  p->nrecords, p->nmarks);
@@ -156,6 +183,7 @@ static void log_lines(flux_project *p, int level, const char *text)
 }
 
 struct read_job {
+	flux_project *p;
 	const char *dir;
 	flux_helpers *helpers;
 	int use_cache;
@@ -168,6 +196,13 @@ static void *read_migrations(void *arg)
 {
 	struct read_job *j = arg;
 	j->rc = flux_migrations_load_cached(j->dir, j->helpers, j->use_cache, &j->set, &j->err);
+	/* A wait for the lock ends at once: the run fails on the file. */
+	if (j->rc) {
+		pthread_mutex_lock(&j->p->wait_lock);
+		atomic_store(&j->p->files_failed, 1);
+		pthread_cond_broadcast(&j->p->wake);
+		pthread_mutex_unlock(&j->p->wait_lock);
+	}
 	return NULL;
 }
 
@@ -226,12 +261,13 @@ int flux_project_open(const flux_open_options *caller, flux_project **out, flux_
 	}
 	for (size_t i = 0; i < flux_config_warning_count(p->config); i++)
 		flux_logf(&p->logger, FLUX_LOG_WARNING, "%s", flux_config_warning(p->config, i));
-	/* The migration files are read and hashed in a second thread while the
-	 * backend module loads and connects; on a large directory each takes
-	 * about as long as the other.  Nothing touches the database before
-	 * both are done and the files are known to be good: a broken file
-	 * fails the run with the database untouched. */
-	struct read_job job = {.dir = flux_config_migration_path(p->config),
+	/* The migration files are read and hashed in a second thread while
+	 * the backend module loads, connects, takes the lock and reads the
+	 * records; on a large directory each side takes about as long as the
+	 * other.  Nothing changes the database (not even the record table is
+	 * made) before both are done and the files are known to be good: a
+	 * broken file fails the run with the database untouched. */
+	struct read_job job = {.p = p, .dir = flux_config_migration_path(p->config),
 			       .helpers = &p->helpers, .use_cache = !o->no_cache};
 	pthread_t reader;
 	int threaded = pthread_create(&reader, NULL, read_migrations, &job) == 0;
@@ -241,6 +277,13 @@ int flux_project_open(const flux_open_options *caller, flux_project **out, flux_
 	int loaded = rc == FLUX_OK;
 	if (loaded)
 		rc = connect_backend(p, err);
+	/* A cancel that came while no helper ran (during the connection)
+	 * still stops here, before the lock. */
+	if (!rc && p->cancelled)
+		rc = flux_error_set(err, FLUX_ERR_CANCELLED, "cancelled while opening the "
+				    "project; nothing was changed");
+	if (!rc)
+		rc = read_records_early(p, o, err);
 	if (threaded)
 		pthread_join(reader, NULL);
 	p->migrations = job.set;
@@ -250,7 +293,8 @@ int flux_project_open(const flux_open_options *caller, flux_project **out, flux_
 	if (job.set)
 		log_lines(p, FLUX_LOG_DEBUG, flux_migrations_notes(job.set));
 	/* Errors in the order the steps would run one by one: the backend
-	 * module, then the files, then the URI and the connection. */
+	 * module, then the files, then the URI, the connection, the lock and
+	 * the records. */
 	if (loaded && job.rc) {
 		*err = job.err;
 		rc = job.rc;
@@ -260,13 +304,13 @@ int flux_project_open(const flux_open_options *caller, flux_project **out, flux_
 			  "post-apply in %s", flux_migrations_count(p->migrations, FLUX_STAGE_MAIN),
 			  flux_migrations_count(p->migrations, FLUX_STAGE_PRE),
 			  flux_migrations_count(p->migrations, FLUX_STAGE_POST), job.dir);
-	/* A cancel that came while no helper ran (during the connection)
-	 * still stops here, before the lock and anything it changes. */
 	if (!rc && p->cancelled)
 		rc = flux_error_set(err, FLUX_ERR_CANCELLED, "cancelled while opening the "
 				    "project; nothing was changed");
-	if (!rc)
+	if (!rc && !p->records_read)
 		rc = lock_and_read_records(p, o, err);
+	if (!rc)
+		rc = create_record_table(p, o, err);
 	if (o->opening)
 		o->opening(o->opening_ctx, NULL);
 	if (rc) {

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "arena.h"
 #include "internal.h"
 
 #pragma GCC visibility push(hidden)
@@ -29,13 +30,17 @@ struct flux_project {
 	struct flux_logger logger;
 	struct flux_host host;
 	flux_migrations *migrations;
-	flux_record *records;
+	flux_record *records;   /* their strings are in record_mem */
 	size_t nrecords, cap_records;
+	flux_arena record_mem;
 	struct flux_mark_entry *marks;
 	size_t nmarks, cap_marks;
 	/* Set by flux_project_cancel() from another thread; read without a
 	 * lock between steps and statements. */
 	atomic_int cancelled;
+	/* Set by the thread reading the migration files when they are bad:
+	 * ends a wait for the lock that runs meanwhile (flux_project_open). */
+	atomic_int files_failed;
 	/* flux_project_cancel() broadcasts wake under wait_lock, so a wait
 	 * for the lock ends at once (lock_wait.c). */
 	pthread_mutex_t wait_lock;
@@ -50,6 +55,7 @@ struct flux_project {
 	flux_helpers helpers;
 	int locked;
 	int initialized; /* the record table existed, or open created it */
+	int records_read; /* open has read them (under the lock unless read-only) */
 	int read_only;  /* opened without the lock: plans may not run */
 	char *uri;
 };
