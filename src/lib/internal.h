@@ -26,6 +26,10 @@ void flux_buf_free(flux_buf *b);
 /* Hand the bytes over to the caller (NUL-terminated, never NULL). */
 char *flux_buf_steal(flux_buf *b);
 
+/* Room for one more item in the array at *items (count used of *cap, each
+ * size bytes), doubling from first: 0, or -1 out of memory (nothing
+ * changed).  items is the address of the array's pointer. */
+int flux_grow(void *items, size_t *cap, size_t count, size_t size, size_t first);
 char *flux_strdup(const char *s);
 char *flux_strndup(const char *s, size_t n);
 char *flux_path_join(const char *dir, const char *name);

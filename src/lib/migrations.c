@@ -293,14 +293,8 @@ static int add_migration(struct reader *r, flux_stage stage, const char *dir,
 	struct found_list *l = &r->found[stage];
 	if (!l->dir && !(l->dir = flux_strdup(dir)))
 		return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
-	if (l->count == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct found *p = realloc(l->items, cap * sizeof(*p));
-		if (!p)
-			return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
-		l->items = p;
-		l->cap = cap;
-	}
+	if (flux_grow(&l->items, &l->cap, l->count, sizeof(*l->items), 64))
+		return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
 	const char *copy = flux_arena_strndup(&r->names, name, len);
 	if (!copy)
 		return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
@@ -321,14 +315,8 @@ static int add_undo(struct reader *r, flux_stage stage, const char *dir, const c
 	int rc = check_name(r, dir, name, len);
 	if (rc)
 		return rc;
-	if (r->nundos == r->cap_undos) {
-		size_t cap = r->cap_undos ? r->cap_undos * 2 : 64;
-		struct pending_undo *u = realloc(r->undos, cap * sizeof(*u));
-		if (!u)
-			return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
-		r->undos = u;
-		r->cap_undos = cap;
-	}
+	if (flux_grow(&r->undos, &r->cap_undos, r->nundos, sizeof(*r->undos), 64))
+		return flux_error_set(r->err, FLUX_ERR_NOMEM, "out of memory");
 	struct pending_undo *u = &r->undos[r->nundos];
 	u->path = set_join(r->set, dir, name, len);
 	if (!u->path)

@@ -84,14 +84,8 @@ int flux_options_add(struct flux_options *o, const char *key, const char *value,
 		flux_error_at(err, o->file, line);
 		return FLUX_ERR_CONFIG;
 	}
-	if (o->count == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 8;
-		struct option *p = realloc(o->items, cap * sizeof(*p));
-		if (!p)
-			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
-		o->items = p;
-		o->cap = cap;
-	}
+	if (flux_grow(&o->items, &o->cap, o->count, sizeof(*o->items), 8))
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	struct option *it = &o->items[o->count];
 	it->key = flux_strdup(key);
 	it->value = flux_strdup(value);

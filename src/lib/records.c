@@ -27,14 +27,8 @@ void flux_project_clear_records(flux_project *p)
 static int on_record(void *ctx, const char *id, const char *hash, const char *at)
 {
 	flux_project *p = ctx;
-	if (p->nrecords == p->cap_records) {
-		size_t cap = p->cap_records ? p->cap_records * 2 : 64;
-		flux_record *r = realloc(p->records, cap * sizeof(*r));
-		if (!r)
-			return FLUX_ERR_NOMEM;
-		p->records = r;
-		p->cap_records = cap;
-	}
+	if (flux_grow(&p->records, &p->cap_records, p->nrecords, sizeof(*p->records), 64))
+		return FLUX_ERR_NOMEM;
 	/* In one arena: 100,000 records are 300,000 strings. */
 	flux_record *r = &p->records[p->nrecords];
 	if (!id)
@@ -57,14 +51,8 @@ static int on_record(void *ctx, const char *id, const char *hash, const char *at
 static int on_mark(void *ctx, const struct flux_mark *mark)
 {
 	flux_project *p = ctx;
-	if (p->nmarks == p->cap_marks) {
-		size_t cap = p->cap_marks ? p->cap_marks * 2 : 8;
-		struct flux_mark_entry *m = realloc(p->marks, cap * sizeof(*m));
-		if (!m)
-			return FLUX_ERR_NOMEM;
-		p->marks = m;
-		p->cap_marks = cap;
-	}
+	if (flux_grow(&p->marks, &p->cap_marks, p->nmarks, sizeof(*p->marks), 8))
+		return FLUX_ERR_NOMEM;
 	struct flux_mark_entry *e = &p->marks[p->nmarks];
 	flux_incomplete *m = &e->pub;
 	m->id = flux_strdup(mark->id ? mark->id : "");

@@ -48,14 +48,9 @@ const char *flux_registry_system_dir(void)
 
 static int add_problem(flux_registry *reg, const flux_error *e)
 {
-	if (reg->nproblems == reg->problems_cap) {
-		size_t cap = reg->problems_cap ? reg->problems_cap * 2 : 4;
-		flux_error *p = realloc(reg->problems, cap * sizeof(*p));
-		if (!p)
-			return FLUX_ERR_NOMEM;
-		reg->problems = p;
-		reg->problems_cap = cap;
-	}
+	if (flux_grow(&reg->problems, &reg->problems_cap, reg->nproblems,
+		      sizeof(*reg->problems), 4))
+		return FLUX_ERR_NOMEM;
 	reg->problems[reg->nproblems++] = *e;
 	return FLUX_OK;
 }
@@ -194,15 +189,9 @@ static int on_entry(void *ctx, int line, const char *section, const char *key,
 				"root and the user flux runs as can change (chmod go-w, chown); "
 				"FLUX_INSECURE_BACKENDS=1 turns this off for a development tree");
 	}
-	if (reg->count == reg->cap) {
-		size_t cap = reg->cap ? reg->cap * 2 : 8;
-		struct flux_backend_info **p = realloc(reg->items, cap * sizeof(*p));
-		if (!p) {
-			info_free(info);
-			return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
-		}
-		reg->items = p;
-		reg->cap = cap;
+	if (flux_grow(&reg->items, &reg->cap, reg->count, sizeof(*reg->items), 8)) {
+		info_free(info);
+		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
 	}
 	reg->items[reg->count++] = info;
 	return FLUX_OK;
@@ -338,14 +327,9 @@ static int scan_dir(flux_registry *reg, size_t index, flux_error *err)
 		size_t len = strlen(de->d_name);
 		if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".ini"))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 8;
-			char **p = realloc(names, cap * sizeof(*p));
-			if (!p) {
-				rc = FLUX_ERR_NOMEM;
-				break;
-			}
-			names = p;
+		if (flux_grow(&names, &cap, n, sizeof(*names), 8)) {
+			rc = FLUX_ERR_NOMEM;
+			break;
 		}
 		if (!(names[n] = flux_strdup(de->d_name))) {
 			rc = FLUX_ERR_NOMEM;

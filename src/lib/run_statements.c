@@ -30,14 +30,8 @@ static int on_statement(void *ctx, size_t off, size_t len)
 	if (!len)
 		return 0;
 	struct flux_stmts *s = c->s;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct flux_stmt *items = realloc(s->items, cap * sizeof(*items));
-		if (!items)
-			return FLUX_ERR_NOMEM;
-		s->items = items;
-		s->cap = cap;
-	}
+	if (flux_grow(&s->items, &s->cap, s->n, sizeof(*s->items), 16))
+		return FLUX_ERR_NOMEM;
 	s->items[s->n].off = off;
 	s->items[s->n].len = len;
 	s->n++;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -79,6 +80,25 @@ char *flux_buf_steal(flux_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return p;
+}
+
+int flux_grow(void *items, size_t *cap, size_t count, size_t size, size_t first)
+{
+	if (count < *cap)
+		return 0;
+	size_t n = *cap ? *cap : first;
+	if (*cap && n > SIZE_MAX / 2 / size)
+		return -1;
+	if (*cap)
+		n *= 2;
+	void *old;
+	memcpy(&old, items, sizeof(old));
+	void *p = realloc(old, n * size);
+	if (!p)
+		return -1;
+	memcpy(items, &p, sizeof(p));
+	*cap = n;
+	return 0;
 }
 
 char *flux_strdup(const char *s)
