@@ -405,9 +405,8 @@ flux_hash_cache *flux_hash_cache_open(const char *dir, flux_buf *notes)
 	c->realdir = realpath(dir, NULL);
 	if (!c->dirpath || !c->realdir)
 		return c; /* the reader says what is wrong with dir */
-	/* Not MD5: that would set OpenSSL up (milliseconds) on runs that
-	 * hash nothing.  The file holds the path, so a collision only costs
-	 * two projects their cache. */
+	/* A name, not a checksum: FNV is enough.  The file holds the path,
+	 * so a collision only costs two projects their cache. */
 	c->file = malloc(40);
 	if (!c->file)
 		return c;

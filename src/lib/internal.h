@@ -145,16 +145,6 @@ int flux_python_eval(const char *const *paths, size_t n, flux_helpers *h,
 		     flux_py_result *results, flux_error *err);
 
 
-/* An MD5 hasher to reuse across many files (hash.c); NULL from new() only
- * when out of memory. */
-typedef struct flux_hasher flux_hasher;
-flux_hasher *flux_hasher_new(void);
-void flux_hasher_free(flux_hasher *h);
-/* 0, or -1 with out empty when OpenSSL cannot compute MD5 (a FIPS-only
- * configuration has none): flux_hasher_why() then says why. */
-int flux_hasher_md5_hex(flux_hasher *h, const void *data, size_t len, char out[33]);
-const char *flux_hasher_why(const flux_hasher *h);
-
 /* FLUX_MIGRATION_* flags from a directive on the SQL's first line
  * (`-- flux: no-transaction`), in migrations.c. */
 unsigned int flux_sql_directives(const char *sql, size_t len);

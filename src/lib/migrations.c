@@ -165,27 +165,14 @@ static int check_sql(const flux_migration *m, const char *file, const char *sql,
 	return FLUX_ERR_LOAD;
 }
 
-static int set_up(flux_hasher *h, flux_migration *m, char *sql, size_t len, flux_error *err)
+static int set_up(flux_migration *m, char *sql, size_t len, flux_error *err)
 {
 	m->up = sql;
 	m->up_len = len;
 	int rc = check_sql(m, m->path, sql, len, err);
 	if (rc)
 		return rc;
-	/* An empty hash would be recorded and later "match" nothing: a
-	 * FIPS-only OpenSSL (no MD5) must stop flux here, naming the file. */
-	if (!h)
-		return flux_error_set(err, FLUX_ERR_NOMEM, "out of memory");
-	if (flux_hasher_md5_hex(h, sql, len, m->hash)) {
-		flux_error_setf_at(err, FLUX_ERR_LOAD, m->path, 0,
-				   "cannot compute the MD5 hash flux records for it: %s",
-				   flux_hasher_why(h));
-		flux_error_hint(err, "OpenSSL refuses MD5, as a FIPS-only configuration does "
-				"(OPENSSL_CONF, default_properties = fips=yes); the record table "
-				"holds MD5 hashes, as flux-migrations' does, so flux needs an "
-				"OpenSSL configuration that allows MD5");
-		return FLUX_ERR_LOAD;
-	}
+	flux_md5_hex(sql, len, m->hash);
 	m->flags = flux_sql_directives(sql, len);
 	m->up_loaded = 1;
 	return FLUX_OK;
@@ -255,7 +242,6 @@ struct reader {
 	flux_arena names;
 	struct pending_undo *undos;
 	size_t nundos, cap_undos;
-	flux_hasher *hasher;
 	flux_hash_cache *cache; /* NULL: every file is read */
 	int eager_undo;         /* read .undo.sql files now, not on first use */
 	int dirfd[3];           /* each stage's directory, for *at() calls */
@@ -647,7 +633,7 @@ struct job {
 	const char *at;        /* the name to use with fd */
 	const char *rel;       /* the name in the migration directory: the cache key */
 	int fd;                /* the stage directory, or AT_FDCWD (at is the path) */
-	unsigned char undo, hit, nocache;
+	unsigned char undo, hit;
 	uint32_t flags;
 	flux_file_stamp st;
 	unsigned char md5[16];
@@ -712,21 +698,7 @@ static void set_job(struct job *j, flux_migration *m, int undo, int dirfd)
 	j->rel = tail(path, m->stage == FLUX_STAGE_MAIN ? 1 : 2);
 }
 
-/* OpenSSL is set up (a few ms) only when some file has to be hashed. */
-static flux_hasher *lazy_hasher(flux_hasher **h)
-{
-	if (!*h)
-		*h = flux_hasher_new(); /* NULL: one-shot hashing */
-	return *h;
-}
-
-static flux_hasher *reader_hasher(struct reader *r)
-{
-	return lazy_hasher(&r->hasher);
-}
-
-static int do_job(const struct pool *p, size_t i, flux_hasher **h, flux_buf *scratch,
-		  flux_error *err)
+static int do_job(const struct pool *p, size_t i, flux_buf *scratch, flux_error *err)
 {
 	struct job *j = &p->jobs[i];
 	flux_migration *m = j->m;
@@ -771,13 +743,10 @@ static int do_job(const struct pool *p, size_t i, flux_hasher **h, flux_buf *scr
 		m->undo_loaded = 1;
 		return FLUX_OK;
 	}
-	rc = set_up(lazy_hasher(h), m, text, len, err);
+	rc = set_up(m, text, len, err);
 	if (rc)
 		return rc;
-	/* No MD5 (OpenSSL without it: FIPS mode) is nothing to cache. */
-	j->nocache = strlen(m->hash) != 32;
-	if (!j->nocache)
-		md5_to_bin(m->hash, j->md5);
+	md5_to_bin(m->hash, j->md5);
 	j->flags = m->flags;
 	return FLUX_OK;
 }
@@ -786,7 +755,6 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 	struct pool *p = w->pool;
-	flux_hasher *h = NULL;
 	flux_buf scratch = {0};
 	w->failed = p->n;
 	for (;;) {
@@ -797,7 +765,7 @@ static void *work(void *arg)
 			/* Past a failed job nothing is needed; before it, all is. */
 			if (i > atomic_load(&p->stop))
 				goto out;
-			if (do_job(p, i, &h, &scratch, &w->err) != FLUX_OK) {
+			if (do_job(p, i, &scratch, &w->err) != FLUX_OK) {
 				w->failed = i;
 				size_t s = atomic_load(&p->stop);
 				while (i < s && !atomic_compare_exchange_weak(&p->stop, &s, i))
@@ -807,7 +775,6 @@ static void *work(void *arg)
 		}
 	}
 out:
-	flux_hasher_free(h);
 	flux_buf_free(&scratch);
 	return NULL;
 }
@@ -856,7 +823,7 @@ static const char *job_name(void *ctx, size_t i)
 static void job_item(void *ctx, size_t i, flux_hash_cache_item *it)
 {
 	const struct job *j = &((const struct job *)ctx)[i];
-	it->name = j->nocache ? NULL : j->rel;
+	it->name = j->rel;
 	it->st = &j->st;
 	it->md5 = j->md5;
 	it->flags = j->flags;
@@ -930,7 +897,7 @@ static int load_texts(struct reader *r)
 				size_t len;
 				rc = run_script(m->path, "apply", m->helpers, &sql, &len, err);
 				if (!rc)
-					rc = set_up(reader_hasher(r), m, sql, len, err);
+					rc = set_up(m, sql, len, err);
 				m->has_undo = s == FLUX_STAGE_MAIN;
 			}
 		}
@@ -968,7 +935,7 @@ static int load_texts(struct reader *r)
 						"repeatable migrations cannot define undo()");
 		}
 		if (rc == FLUX_OK) {
-			rc = set_up(reader_hasher(r), m, res[i].up, res[i].up_len, err);
+			rc = set_up(m, res[i].up, res[i].up_len, err);
 			res[i].up = NULL;
 			m->has_undo = res[i].has_undo;
 			m->undo = res[i].undo;
@@ -1110,7 +1077,6 @@ static int load(const char *dir, flux_helpers *h, int use_cache, int eager_undo,
 	flux_arena_free(&r.names);
 	if (rc == FLUX_OK) {
 		rc = load_texts(&r);
-		flux_hasher_free(r.hasher);
 	}
 	for (int s = 0; s < 3; s++)
 		if (r.dirfd[s] >= 0)

@@ -60,10 +60,8 @@ int flux_stmts_split(flux_project *p, const char *sql, size_t len, struct flux_s
 		flux_stmts_free(s);
 		return rc;
 	}
-	flux_hasher *h = flux_hasher_new();
 	for (size_t i = 0; i < s->n; i++)
-		flux_hasher_md5_hex(h, sql + s->items[i].off, s->items[i].len, s->items[i].md5);
-	flux_hasher_free(h);
+		flux_md5_hex(sql + s->items[i].off, s->items[i].len, s->items[i].md5);
 	return FLUX_OK;
 }
 
