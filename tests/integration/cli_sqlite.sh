@@ -191,6 +191,11 @@ t_bad_config_changes_nothing() {
 	run 1 "$FLUX" apply "sqlite://host/x.db" -y && has "$WORK/err" "003_c.py: cannot load" &&
 	hasnt "$WORK/err" "unsupported SQLite URI" || return 1
 	run 1 "$FLUX" apply "sqlite:$WORK/no/such/dir/x.db" -y && has "$WORK/err" "003_c.py: cannot load" || return 1
+	# A database that is not there yet is not made (taking SQLite's lock
+	# would make it) while a bad file stops the run.
+	rm -f "$WORK/new.db"
+	run 1 "$FLUX" apply "sqlite:$WORK/new.db" -y && has "$WORK/err" "003_c.py: cannot load" &&
+	test ! -e "$WORK/new.db" || { echo "new.db was created"; return 1; }
 	sed -i 's/backend = "sqlite"/backend = "cooldb"/' flux.toml
 	run 1 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/err" "Backend 'cooldb' is not installed" &&
 	hasnt "$WORK/err" "003_c.py" || return 1
