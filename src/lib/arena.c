@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "arena.h"
 
@@ -86,6 +87,10 @@ void flux_arena_free(flux_arena *a)
  * order, which a virtual machine's nested page tables make costly. */
 static void *map_huge(size_t n)
 {
+	/* munmap() takes page-aligned addresses: the tail is cut after the
+	 * last page n touches, as flux_bulk_free(p, n) frees up to it. */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	n = (n + page - 1) & ~(page - 1);
 	size_t len = n + HUGE_PAGE;
 	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
