@@ -3,6 +3,7 @@
 #include <config.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -22,9 +23,48 @@ static void help(void)
 	       "  -h, --help                 show this help\n");
 }
 
-/* The Python tool's table, with flux's own additions. */
-static void status_text(flux_project *p, const char *safe_uri, size_t applied)
+/* The migrations and the records side by side, from one merge of the two
+ * lists (both in byte order of id) rather than a binary search per
+ * migration and per record: 200,000 of them for 100,000 migrations.
+ * rec[i] is migration i's record or NULL; filed[k] says whether record k
+ * has a file. */
+struct joined {
+	const flux_record **rec;
+	unsigned char *filed;
+	size_t applied;
+};
+
+static int join(flux_project *p, struct joined *j)
 {
+	const flux_migrations *set = flux_project_migrations(p);
+	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN);
+	size_t nr = flux_project_record_count(p);
+	j->rec = calloc(n ? n : 1, sizeof(*j->rec));
+	j->filed = calloc(nr ? nr : 1, 1);
+	j->applied = 0;
+	if (!j->rec || !j->filed)
+		return -1;
+	for (size_t i = 0, k = 0; i < n && k < nr;) {
+		const flux_record *r = flux_project_record(p, k);
+		int c = strcmp(flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, i)),
+			       r->id);
+		if (c == 0) {
+			j->rec[i++] = r;
+			j->filed[k++] = 1;
+			j->applied++;
+		} else if (c < 0) {
+			i++;
+		} else {
+			k++;
+		}
+	}
+	return 0;
+}
+
+/* The Python tool's table, with flux's own additions. */
+static void status_text(flux_project *p, const char *safe_uri, const struct joined *j)
+{
+	size_t applied = j->applied;
 	const flux_migrations *set = flux_project_migrations(p);
 	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN), width = 2;
 	for (size_t i = 0; i < n; i++) {
@@ -37,7 +77,7 @@ static void status_text(flux_project *p, const char *safe_uri, size_t applied)
 	printf("%-*s  %-11s  %s\n", (int)width, "ID", "Status", "Applied at");
 	for (size_t i = 0; i < n; i++) {
 		const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
-		const flux_record *r = flux_project_record_find(p, flux_migration_id(m));
+		const flux_record *r = j->rec[i];
 		const flux_incomplete *inc = flux_project_incomplete_find(p, flux_migration_id(m));
 		printf("%-*s  %-11s  %s\n", (int)width, flux_migration_id(m),
 		       inc ? "Incomplete" : r ? "Applied" : "Not Applied",
@@ -46,7 +86,7 @@ static void status_text(flux_project *p, const char *safe_uri, size_t applied)
 	/* Records without a file are shown too: validation will refuse them. */
 	for (size_t i = 0; i < flux_project_record_count(p); i++) {
 		const flux_record *r = flux_project_record(p, i);
-		if (!flux_migrations_find(set, r->id))
+		if (!j->filed[i])
 			printf("%-*s  %-11s  %s\n", (int)width, r->id, "No File", r->applied_at);
 	}
 	printf("\n%zu of %zu applied; %zu pre-apply, %zu post-apply repeatable.\n", applied,
@@ -65,14 +105,15 @@ static void status_text(flux_project *p, const char *safe_uri, size_t applied)
 }
 
 /* The same facts as the table, for --json. */
-static void status_json(flux_project *p, const char *safe_uri, size_t applied)
+static void status_json(flux_project *p, const char *safe_uri, const struct joined *j)
 {
+	size_t applied = j->applied;
 	const flux_migrations *set = flux_project_migrations(p);
 	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN);
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++) {
 		const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
-		const flux_record *r = flux_project_record_find(p, flux_migration_id(m));
+		const flux_record *r = j->rec[i];
 		const flux_incomplete *inc = flux_project_incomplete_find(p, flux_migration_id(m));
 		json_array_append_new(list, json_pack("{s:o, s:s, s:o, s:o}",
 			"id", cli_json_str(flux_migration_id(m)),
@@ -82,7 +123,7 @@ static void status_json(flux_project *p, const char *safe_uri, size_t applied)
 	}
 	for (size_t i = 0; i < flux_project_record_count(p); i++) {
 		const flux_record *r = flux_project_record(p, i);
-		if (!flux_migrations_find(set, r->id))
+		if (!j->filed[i])
 			json_array_append_new(list, json_pack("{s:o, s:s, s:o, s:n}",
 				"id", cli_json_str(r->id), "status", "no_file",
 				"applied_at", cli_json_str(r->applied_at), "path"));
@@ -144,16 +185,23 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		return cli_exit_code(&err);
 	}
 	const flux_migrations *set = flux_project_migrations(p);
-	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN), applied = 0;
-	for (size_t i = 0; i < n; i++)
-		applied += flux_project_record_find(
-			p, flux_migration_id(flux_migrations_get(set, FLUX_STAGE_MAIN, i))) != NULL;
+	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN);
+	struct joined j;
+	if (join(p, &j) != 0) {
+		free(j.rec);
+		free(j.filed);
+		flux_project_close(p);
+		return cli_fail(FLUX_ERR_NOMEM, NULL, NULL, "out of memory");
+	}
+	size_t applied = j.applied;
 	char safe[512];
 	flux_project_redact_uri(p, safe, sizeof(safe));
 	if (cli_json_on())
-		status_json(p, safe, applied);
+		status_json(p, safe, &j);
 	else
-		status_text(p, safe, applied);
+		status_text(p, safe, &j);
+	free(j.rec);
+	free(j.filed);
 	int rc = flux_project_validate(p, &err);
 	if (!rc)
 		rc = flux_project_check_incomplete(p, &err);
