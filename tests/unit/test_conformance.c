@@ -1101,6 +1101,25 @@ END_TEST
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* One statement on a server through the backend itself (to make or drop
+ * the tests' database): load, create with server's URI, connect, run,
+ * let go. */
+static int admin_sql(const char *backend, const char *server, const char *sql)
+{
+	const flux_backend_info *info;
+	void *s = NULL;
+	b = load(backend, &info);
+	int rc = b ? b->create(&host, NULL, server, &s, &err) : (int)err.code;
+	if (rc)
+		return rc;
+	if (!(rc = b->connect(s, &err))) {
+		rc = run(s, sql);
+		b->disconnect(s, &err);
+	}
+	b->destroy(s);
+	return rc;
+}
+
 /* The PostgreSQL part runs against the server the environment names or,
  * without one, a private server started here (tools/pg-test-server), as
  * test_pg_lib does; it works in a database of its own, made here through
@@ -1128,21 +1147,11 @@ static void pg_database(int drop)
 		}
 	}
 	target = POSTGRES;
-	const flux_backend_info *info;
-	void *s = NULL;
-	b = load("postgres", &info);
-	int rc = b ? b->create(&host, NULL, "", &s, &err) : (int)err.code;
-	if (!rc) {
-		if (!drop)
-			snprintf(pg_db, sizeof(pg_db), "flux_conformance_%ld", (long)getpid());
-		char sql[128];
-		snprintf(sql, sizeof(sql), "%s DATABASE %s", drop ? "DROP" : "CREATE", pg_db);
-		if (!(rc = b->connect(s, &err))) {
-			rc = run(s, sql);
-			b->disconnect(s, &err);
-		}
-		b->destroy(s);
-	}
+	if (!drop)
+		snprintf(pg_db, sizeof(pg_db), "flux_conformance_%ld", (long)getpid());
+	char sql[128];
+	snprintf(sql, sizeof(sql), "%s DATABASE %s", drop ? "DROP" : "CREATE", pg_db);
+	int rc = admin_sql("postgres", "", sql);
 	if (rc && !drop)
 		snprintf(skipped[POSTGRES], sizeof(skipped[POSTGRES]),
 			 "cannot make a database on the server: %s", err.message);
@@ -1175,24 +1184,14 @@ static void mdb_database(void)
 		return;
 	}
 	target = MARIADB;
-	const flux_backend_info *info;
-	void *s = NULL;
-	b = load("mariadb", &info);
 	/* connect() wants a database for the record table (its lock is named
 	 * after it): the server's own `mysql` one, where nothing is written. */
 	snprintf(uri, sizeof(uri), "mariadb://root@localhost/mysql?socket=%s",
 		 getenv("MYSQL_UNIX_PORT"));
-	int rc = b ? b->create(&host, NULL, uri, &s, &err) : (int)err.code;
-	if (!rc) {
-		snprintf(mdb_db, sizeof(mdb_db), "flux_conformance_%ld", (long)getpid());
-		char sql[128];
-		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", mdb_db);
-		if (!(rc = b->connect(s, &err))) {
-			rc = run(s, sql);
-			b->disconnect(s, &err);
-		}
-		b->destroy(s);
-	}
+	snprintf(mdb_db, sizeof(mdb_db), "flux_conformance_%ld", (long)getpid());
+	char sql[128];
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", mdb_db);
+	int rc = admin_sql("mariadb", uri, sql);
 	if (rc) {
 		snprintf(skipped[MARIADB], sizeof(skipped[MARIADB]),
 			 "cannot make a database on the server: %s", err.message);
