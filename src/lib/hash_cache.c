@@ -541,7 +541,7 @@ static int encode(const flux_hash_cache *c, size_t n, flux_hash_cache_item_fn it
 	for (size_t i = 0; i < n && !rc; i++) {
 		flux_hash_cache_item it;
 		item_at(ctx, i, &it);
-		if (!it.hit && (!it.name || racy(c, it.st)))
+		if (!it.hit && racy(c, it.st))
 			continue;
 		const flux_file_stamp *st = it.st;
 		rc = put_bytes(b, it.name, strlen(it.name) + 1) | put_var(b, st->dev) |
@@ -618,7 +618,7 @@ void flux_hash_cache_save(flux_hash_cache *c, size_t n, flux_hash_cache_item_fn 
 		item_at(ctx, i, &it);
 		if (it.hit)
 			c->hits++;
-		else if (!it.name || racy(c, it.st))
+		else if (racy(c, it.st))
 			continue;
 		else
 			fresh = 1;

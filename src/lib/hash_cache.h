@@ -48,7 +48,7 @@ int flux_hash_cache_find(const flux_hash_cache *c, size_t i, const char *name,
 /* What the run verified, file by file in visiting order: a hit, or a file
  * read now (its MD5 and flags computed from what was read). */
 typedef struct flux_hash_cache_item {
-	const char *name;       /* NULL: not to be cached */
+	const char *name;       /* relative to the migration directory */
 	const flux_file_stamp *st;
 	const unsigned char *md5;
 	uint32_t flags;

@@ -141,6 +141,26 @@ ok "corruption: applied file removed" corrupt_case \
 ok "corruption: file inserted before the last applied" corrupt_case \
 	"printf 'SELECT 1;' > migrations/001_b_late.sql" \
 	"migration '001_b_late' (migrations/001_b_late.sql) is not applied but comes before"
+# status lines each file up with its record: an applied file removed shows
+# as "No File" (listed after the files), a file inserted before the last
+# applied one as "Not Applied", and the count is of files with a record.
+t_status_with_gaps() {
+	fresh
+	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
+	rm migrations/001_a.sql migrations/001_a.undo.sql
+	printf 'SELECT 1;' > migrations/002_a_late.sql
+	run 1 "$FLUX" status "sqlite:$DB" || return 1
+	eq "$(grep -E '^0' "$WORK/out" | tr -s ' ')" "$(printf '%s\n' \
+		"002_a_late Not Applied " "002_b Applied $(q "SELECT applied_at FROM _flux_migrations WHERE id = '002_b'")" \
+		"003_c Applied $(q "SELECT applied_at FROM _flux_migrations WHERE id = '003_c'")" \
+		"001_a No File $(q "SELECT applied_at FROM _flux_migrations WHERE id = '001_a'")")" &&
+	has "$WORK/out" "2 of 3 applied" || { cat "$WORK/out"; return 1; }
+	run 1 "$FLUX" --json status "sqlite:$DB" || return 1
+	eq "$(python3 -c 'import json,sys; d = json.load(sys.stdin); print(d["applied"], d["pending"], " ".join(m["id"] + ":" + m["status"] for m in d["migrations"]))' < "$WORK/out")" \
+		"2 1 002_a_late:not_applied 002_b:applied 003_c:applied 001_a:no_file"
+}
+ok "status with a removed applied file and a late file: No File, Not Applied, 2 of 3" t_status_with_gaps
+
 t_changed_py() {
 	fresh
 	run 0 "$FLUX" apply "sqlite:$DB" -y || return 1
