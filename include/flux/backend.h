@@ -429,7 +429,10 @@ struct flux_backend {
 	 * operation of this state, or between operations (then it must do
 	 * no harm); so it may block, and may open a second connection
 	 * (KILL QUERY).  It must not change anything the running operation
-	 * uses.  NULL: the host stops only between statements. */
+	 * uses.  A request the database receives late may stop the next
+	 * operation instead: after a cancelled run the host reads the
+	 * records a second time when the first read fails.  NULL: the host
+	 * stops only between statements. */
 	void (*cancel)(void *state);
 
 	/* Copy uri to out (size bytes, NUL-terminated) with every password

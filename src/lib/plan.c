@@ -315,5 +315,11 @@ refresh:;
 		return rc;
 	flux_error e2;
 	int rrc = flux_project_refresh(p, rc ? &e2 : err);
+	/* A cancel request that reached the database after the operation it
+	 * was meant for ended can stop the next one instead (PostgreSQL's
+	 * request travels on a connection of its own): this read.  It stops
+	 * one, so a second read gives the records as they are, not none. */
+	if (rrc && rc == FLUX_ERR_CANCELLED)
+		rrc = flux_project_refresh(p, &e2);
 	return rc ? rc : rrc;
 }

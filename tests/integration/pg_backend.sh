@@ -281,7 +281,7 @@ ok "no-transaction migration stopped half-way, statement 1 changed: resuming ref
 # Wait until the server runs a statement of flux's containing TEXT.
 wait_for_query() {
 	n=0
-	until [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'flux' AND query LIKE '%$1%'")" = 1 ]; do
+	until [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'flux' AND datname = current_database() AND state = 'active' AND query LIKE '%$1%'")" = 1 ]; do
 		n=$((n + 1)); [ $n -lt 100 ] || { echo "flux never reached $1"; return 1; }
 		sleep 0.1
 	done

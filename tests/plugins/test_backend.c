@@ -7,7 +7,8 @@
  * appends every statement it executes to PATH.log, so the runner can be
  * driven end to end through a module that is not SQLite and a test can
  * see what ran.  SQL containing the word FAIL fails at that word's
- * position; SLEEP runs until cancelled (at most 20 s).  While the file
+ * position; SLEEP runs until cancelled (at most 20 s); a cancel while no
+ * SLEEP runs fails the next read of the records.  While the file
  * PATH.held exists, the lock is taken by "another process" named by the
  * file's first line (and a failed attempt creates PATH.tried).  split() cuts at each ';' (no quoting rules).  The
  * other variants are the same file compiled with one difference each
@@ -163,8 +164,12 @@ static int tb_unregister(void *state, const char *id, flux_error *err)
 
 static int tb_list(void *state, flux_applied_fn fn, void *ctx, flux_error *err)
 {
-	(void)err;
 	struct tb *t = state;
+	/* A cancel that came while no SLEEP ran stops the next read, as a
+	 * PostgreSQL cancel request that arrives late does. */
+	if (atomic_exchange(&t->cancelled, 0))
+		return t->host->error_set(err, FLUX_ERR_BACKEND, "cancelled by the test backend "
+					  "(late)");
 	FILE *f = fopen(t->path, "r");
 	char id[512], hash[64];
 	int rc = 0;

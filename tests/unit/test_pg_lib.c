@@ -332,13 +332,20 @@ START_TEST(no_transaction_half_way_leaves_a_mark)
 }
 END_TEST
 
+/* flux's session of this test (the server is cluster-wide: a session the
+ * test before terminated can still be listed while it exits), running
+ * its pg_sleep now, not having run it last. */
+#define THIS_TESTS_SLEEP                                                                 \
+	"application_name = 'flux' AND datname = current_database() AND state = 'active' " \
+	"AND query LIKE '%pg_sleep%'"
+
 /* Terminates flux's session once it is inside pg_sleep; runs in a child. */
 static void killer(void)
 {
 	PGconn *c = pg(dbname);
 	for (int i = 0; i < 200; i++) {
 		PGresult *r = PQexec(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-				     "WHERE application_name = 'flux' AND query LIKE '%pg_sleep%'");
+				     "WHERE " THIS_TESTS_SLEEP);
 		int done = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
 		PQclear(r);
 		if (done)
@@ -382,8 +389,7 @@ static void *canceller(void *arg)
 	(void)arg;
 	PGconn *c = pg(dbname);
 	for (int i = 0; i < 200; i++) {
-		PGresult *r = PQexec(c, "SELECT 1 FROM pg_stat_activity WHERE application_name "
-				     "= 'flux' AND query LIKE '%pg_sleep%'");
+		PGresult *r = PQexec(c, "SELECT 1 FROM pg_stat_activity WHERE " THIS_TESTS_SLEEP);
 		int running = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
 		PQclear(r);
 		if (running) {

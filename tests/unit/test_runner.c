@@ -691,6 +691,36 @@ START_TEST(cancel_statement_by_statement)
 }
 END_TEST
 
+/* Cancels the run once 001_a is done: between two
+ * operations, where the test backend's cancel, like PostgreSQL's late
+ * one, stops the next read of the records. */
+static void cancel_after_first(void *ctx, const flux_event *ev)
+{
+	if (ev->type == FLUX_EVENT_DONE && !strcmp(flux_migration_id(ev->migration), "001_a"))
+		flux_project_cancel(ctx);
+}
+
+/* The records after a cancelled run are those the database holds, even
+ * when the cancel stopped the first read of them. */
+START_TEST(cancel_between_migrations_keeps_the_records)
+{
+	project("test-good", NULL);
+	struct opened r;
+	open_test(&r, NULL, 0, NULL);
+	ck_assert_msg(r.rc == FLUX_OK, "%s", r.err.message);
+	flux_plan *plan;
+	flux_error err;
+	ck_assert_int_eq(flux_plan_apply(r.p, -1, &plan, &err), FLUX_OK);
+	int rc = flux_plan_execute(r.p, plan, cancel_after_first, r.p, &err);
+	flux_plan_free(plan);
+	ck_assert_int_eq(rc, FLUX_ERR_CANCELLED);
+	ck_assert_str_eq(err.message, "cancelled before '002_b' started");
+	ck_assert_uint_eq(flux_project_record_count(r.p), 1);
+	ck_assert_str_eq(flux_project_record(r.p, 0)->id, "001_a");
+	flux_project_close(r.p);
+}
+END_TEST
+
 /* flux_open_options.no_cache: the cache is off, and -vv's log says so;
  * without it, the log says what the cache did. */
 START_TEST(no_cache_option_turns_the_cache_off)
@@ -764,6 +794,7 @@ int main(void)
 	tcase_add_test(tc, changed_completed_statement_refused_then_restart);
 	tcase_add_test(tc, marks_that_cannot_be_resumed);
 	tcase_add_test(tc, cancel_statement_by_statement);
+	tcase_add_test(tc, cancel_between_migrations_keeps_the_records);
 	tcase_add_test(tc, no_cache_option_turns_the_cache_off);
 	tcase_add_test(tc, uri_shown_redacted_by_the_backend);
 	suite_add_tcase(s, tc);
