@@ -75,6 +75,11 @@ int cli_json_on(void);
 json_t *cli_json_doc(void);
 /* Set doc[key] (stealing value); drops value without --json. */
 void cli_json_set(const char *key, json_t *value);
+/* Set doc[key] to an array of n elements that cli_json_end makes one at
+ * a time, fn(ctx, i) each (a new reference, freed once printed), so
+ * ctx must live until then; one such member per document. */
+typedef json_t *(*cli_json_item_fn)(void *ctx, size_t i);
+void cli_json_set_items(const char *key, size_t n, cli_json_item_fn fn, void *ctx);
 int cli_json_end(int status);
 /* The stable word for a status ("config", "migration_failed", ...). */
 const char *cli_json_kind(flux_status code);

@@ -104,30 +104,52 @@ static void status_text(flux_project *p, const char *safe_uri, const struct join
 	}
 }
 
-/* The same facts as the table, for --json. */
-static void status_json(flux_project *p, const char *safe_uri, const struct joined *j)
+/* What --json's "migrations" elements are made from, one at a time
+ * when the document is printed: the files in id order, then the records
+ * that no file has. */
+struct status_items {
+	flux_project *p;
+	const struct joined *j;
+	size_t n;         /* migration files */
+	size_t *no_file;  /* the records without one, by index */
+};
+
+static json_t *status_item(void *ctx, size_t i)
+{
+	const struct status_items *s = ctx;
+	if (i >= s->n) {
+		const flux_record *r = flux_project_record(s->p, s->no_file[i - s->n]);
+		return json_pack("{s:o, s:s, s:o, s:n}", "id", cli_json_str(r->id), "status",
+				 "no_file", "applied_at", cli_json_str(r->applied_at), "path");
+	}
+	const flux_migrations *set = flux_project_migrations(s->p);
+	const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
+	const flux_record *r = s->j->rec[i];
+	const flux_incomplete *inc = flux_project_incomplete_find(s->p, flux_migration_id(m));
+	return json_pack("{s:o, s:s, s:o, s:o}", "id", cli_json_str(flux_migration_id(m)),
+			 "status", inc ? "incomplete" : r ? "applied" : "not_applied",
+			 "applied_at", cli_json_str(r ? r->applied_at : NULL),
+			 "path", cli_json_str(flux_migration_path(m)));
+}
+
+/* The same facts as the table, for --json; s must live until the
+ * document is printed.  Returns -1 when out of memory. */
+static int status_json(flux_project *p, const char *safe_uri, const struct joined *j,
+		       struct status_items *s)
 {
 	size_t applied = j->applied;
 	const flux_migrations *set = flux_project_migrations(p);
 	size_t n = flux_migrations_count(set, FLUX_STAGE_MAIN);
-	json_t *list = json_array();
-	for (size_t i = 0; i < n; i++) {
-		const flux_migration *m = flux_migrations_get(set, FLUX_STAGE_MAIN, i);
-		const flux_record *r = j->rec[i];
-		const flux_incomplete *inc = flux_project_incomplete_find(p, flux_migration_id(m));
-		json_array_append_new(list, json_pack("{s:o, s:s, s:o, s:o}",
-			"id", cli_json_str(flux_migration_id(m)),
-			"status", inc ? "incomplete" : r ? "applied" : "not_applied",
-			"applied_at", cli_json_str(r ? r->applied_at : NULL),
-			"path", cli_json_str(flux_migration_path(m))));
-	}
-	for (size_t i = 0; i < flux_project_record_count(p); i++) {
-		const flux_record *r = flux_project_record(p, i);
+	size_t nrec = flux_project_record_count(p), orphans = 0;
+	*s = (struct status_items){.p = p, .j = j, .n = n};
+	for (size_t i = 0; i < nrec; i++)
+		orphans += !j->filed[i];
+	if (orphans && !(s->no_file = malloc(orphans * sizeof(*s->no_file))))
+		return -1;
+	orphans = 0;
+	for (size_t i = 0; i < nrec; i++)
 		if (!j->filed[i])
-			json_array_append_new(list, json_pack("{s:o, s:s, s:o, s:n}",
-				"id", cli_json_str(r->id), "status", "no_file",
-				"applied_at", cli_json_str(r->applied_at), "path"));
-	}
+			s->no_file[orphans++] = i;
 	json_t *inc = json_array();
 	for (size_t i = 0; i < flux_project_incomplete_count(p); i++) {
 		const flux_incomplete *c = flux_project_incomplete(p, i);
@@ -139,13 +161,14 @@ static void status_json(flux_project *p, const char *safe_uri, const struct join
 	}
 	cli_json_set("database", cli_json_str(safe_uri));
 	cli_json_set("backend", cli_json_str(flux_project_backend(p)->name));
-	cli_json_set("migrations", list);
+	cli_json_set_items("migrations", n + orphans, status_item, s);
 	cli_json_set("applied", json_integer((json_int_t)applied));
 	cli_json_set("pending", json_integer((json_int_t)(n - applied)));
 	cli_json_set("pre_apply", json_integer((json_int_t)flux_migrations_count(set, FLUX_STAGE_PRE)));
 	cli_json_set("post_apply",
 		     json_integer((json_int_t)flux_migrations_count(set, FLUX_STAGE_POST)));
 	cli_json_set("incomplete", inc);
+	return 0;
 }
 
 int cmd_status(struct cli *cli, int argc, char **argv)
@@ -196,27 +219,33 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 	size_t applied = j.applied;
 	char safe[512];
 	flux_project_redact_uri(p, safe, sizeof(safe));
-	if (cli_json_on())
-		status_json(p, safe, &j);
-	else
+	struct status_items items = {0};
+	int code = EXIT_OK;
+	if (cli_json_on() && status_json(p, safe, &j, &items) != 0)
+		code = cli_fail(FLUX_ERR_NOMEM, NULL, NULL, "out of memory");
+	else if (!cli_json_on())
 		status_text(p, safe, &j);
-	free(j.rec);
-	free(j.filed);
-	int rc = flux_project_validate(p, &err);
-	if (!rc)
+	int rc = code ? FLUX_OK : flux_project_validate(p, &err);
+	if (!rc && !code)
 		rc = flux_project_check_incomplete(p, &err);
 	if (rc) {
 		if (!cli_json_on())
 			printf("\n");
 		cli_print_error(&err);
-	}
-	flux_project_close(p);
-	if (rc)
-		return cli_exit_code(&err);
-	/* CI's "is the database behind?": pending is not an error otherwise,
-	 * so it is said on stderr only when it decides the status. */
-	if (exit_code && applied < n)
-		return cli_fail(FLUX_OK, "pending", NULL, "%zu migration%s not applied",
+		code = cli_exit_code(&err);
+	} else if (!code && exit_code && applied < n) {
+		/* CI's "is the database behind?": pending is not an error
+		 * otherwise, so it is said on stderr only when it decides the
+		 * status. */
+		code = cli_fail(FLUX_OK, "pending", NULL, "%zu migration%s not applied",
 				n - applied, n - applied == 1 ? " is" : "s are");
-	return EXIT_OK;
+	}
+	/* Printed while the project is open: the elements are made from it
+	 * as they are written (main's cli_json_end then has nothing left). */
+	code = cli_json_end(code);
+	free(items.no_file);
+	free(j.rec);
+	free(j.filed);
+	flux_project_close(p);
+	return code;
 }

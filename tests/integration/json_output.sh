@@ -125,6 +125,37 @@ t_corrupt() {
 }
 ok "validate and status --json name a corrupt directory" t_corrupt
 
+# $WORK/out is laid out exactly as jansson prints a document (JSON_INDENT
+# 2, members in order), which Python's indent=2 matches for these values.
+layout() {
+	python3 - "$WORK/out" <<'PY'
+import json, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+if json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n" != text:
+    sys.exit("not jansson's layout:\n" + text)
+PY
+}
+
+# status's "migrations" are written one element at a time (json.c): the
+# files in id order, then the records without a file, in the document's
+# layout; validate's document is printed whole, in the same layout.
+t_status_elements() {
+	mkdir -p "$WORK/el/m" && cd "$WORK/el" || return 1
+	printf '[flux]\nbackend = "sqlite"\nmigration_directory = "m"\n' > flux.toml
+	printf 'CREATE TABLE a (x int);\n' > m/001_a.sql
+	printf -- '-- flux: no-transaction\nCREATE TABLE k1 (x int);\nCREATE TABLE k1 (x int);\n' > m/002_k.sql
+	printf 'CREATE TABLE c (x int);\n' > m/003_c.sql
+	run 1 "$FLUX" apply "sqlite:el.db" -y &&
+	sqlite3 el.db "INSERT INTO _flux_migrations (id, hash) VALUES ('0015_gone', 'y'), ('000_gone', 'x')" &&
+	run 1 "$FLUX" --json status "sqlite:el.db" && valid \
+		'[(m["id"], m["status"]) for m in d["migrations"]] == [("001_a", "applied"), ("002_k", "incomplete"), ("003_c", "not_applied"), ("000_gone", "no_file"), ("0015_gone", "no_file")] and d["migrations"][3]["path"] is None and d["incomplete"][0]["id"] == "002_k" and d["error"]["kind"] == "corrupt_directory"' &&
+	layout &&
+	rm -f m/*.sql && run 0 "$FLUX" --json status "sqlite:empty.db" && valid 'd["migrations"] == []' &&
+	layout && run 0 "$FLUX" --json validate "sqlite:empty.db" && layout
+	st=$?; cd "$P"; return $st
+}
+ok "status --json writes its migrations one at a time: order, no_file, incomplete, the document's layout" t_status_elements
+
 t_config_error() {
 	run 1 "$FLUX" --json -c nonexistent.toml status "sqlite:$DB" && valid \
 		'd["error"]["kind"] == "config" and "flux init" in d["error"]["message"]' &&
