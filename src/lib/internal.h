@@ -149,6 +149,13 @@ int flux_python_eval(const char *const *paths, size_t n, flux_helpers *h,
  * (`-- flux: no-transaction`), in migrations.c. */
 unsigned int flux_sql_directives(const char *sql, size_t len);
 
+/* For read_ahead.c (migrations.c): whether m's up text is to be read
+ * ahead, its slot opened if so (before the reading thread starts); the
+ * read (in that thread); the slot emptied (after it has ended). */
+int flux_migration_ahead_open(const flux_migration *m);
+void flux_migration_ahead_read(const flux_migration *m);
+void flux_migration_ahead_close(const flux_migration *m);
+
 #pragma GCC visibility pop
 
 #endif

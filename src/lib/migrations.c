@@ -36,6 +36,10 @@ struct flux_migration {
 	char *undo;
 	size_t undo_len;
 	flux_helpers *helpers;  /* the set's, for generating the undo later */
+	/* The text read ahead (read_ahead.c): under ahead_lock. */
+	int ahead_state;       /* enum ahead */
+	char *ahead;
+	size_t ahead_len;
 };
 
 struct list {
@@ -81,6 +85,7 @@ static char *set_strndup(flux_migrations *set, const char *s, size_t n)
 
 static void migration_free(flux_migration *m)
 {
+	free(m->ahead);
 	if (!m)
 		return;
 	free(m->up);
@@ -595,6 +600,84 @@ static void locate_line(flux_error *err, const char *path, int line, int column)
 	if (column <= 0)
 		err->column = 0; /* the line is known, the column is not */
 	free(src);
+}
+
+/* ---- texts read ahead ----------------------------------------------------
+ * While an apply runs, a thread of read_ahead.c reads the files of the
+ * next migrations that the open left unread (cache hits), so that the running thread finds each text in memory instead of
+ * opening and reading the file between two commits.  The slot is the
+ * only thing the two threads share: the reading thread never touches the
+ * migration's text, hash or flags, which the running thread makes from
+ * the slot's bytes exactly as from the file's.  A file that cannot be
+ * read ahead is read by the running thread, which reports why. */
+enum ahead { AHEAD_NONE, AHEAD_READING, AHEAD_READY, AHEAD_CLOSED };
+
+static pthread_mutex_t ahead_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ahead_read = PTHREAD_COND_INITIALIZER;
+
+int flux_migration_ahead_open(const flux_migration *cm)
+{
+	flux_migration *m = (flux_migration *)cm;
+	if (m->kind != FLUX_KIND_SQL || m->up_loaded)
+		return 0;
+	/* Before the reading thread starts: a slot a read outside a run
+	 * closed opens again. */
+	pthread_mutex_lock(&ahead_lock);
+	m->ahead_state = AHEAD_NONE;
+	pthread_mutex_unlock(&ahead_lock);
+	return 1;
+}
+
+void flux_migration_ahead_read(const flux_migration *cm)
+{
+	flux_migration *m = (flux_migration *)cm;
+	pthread_mutex_lock(&ahead_lock);
+	int mine = m->ahead_state == AHEAD_NONE;
+	if (mine)
+		m->ahead_state = AHEAD_READING;
+	pthread_mutex_unlock(&ahead_lock);
+	if (!mine)
+		return;
+	char *text = NULL;
+	size_t len = 0;
+	flux_error ignored;
+	int rc = flux_file_read(m->path, &text, &len, &ignored);
+	pthread_mutex_lock(&ahead_lock);
+	m->ahead = rc ? NULL : text;
+	m->ahead_len = len;
+	m->ahead_state = rc ? AHEAD_CLOSED : AHEAD_READY;
+	pthread_cond_broadcast(&ahead_read);
+	pthread_mutex_unlock(&ahead_lock);
+}
+
+/* The text read ahead, if any (waiting for a read under way); the slot
+ * is closed either way, so the file is not read twice. */
+static int take_ahead(flux_migration *m, char **text, size_t *len)
+{
+	pthread_mutex_lock(&ahead_lock);
+	while (m->ahead_state == AHEAD_READING)
+		pthread_cond_wait(&ahead_read, &ahead_lock);
+	int ready = m->ahead_state == AHEAD_READY;
+	if (ready) {
+		*text = m->ahead;
+		*len = m->ahead_len;
+		m->ahead = NULL;
+	}
+	m->ahead_state = AHEAD_CLOSED;
+	pthread_mutex_unlock(&ahead_lock);
+	return ready;
+}
+
+void flux_migration_ahead_close(const flux_migration *cm)
+{
+	flux_migration *m = (flux_migration *)cm;
+	/* After the reading thread has ended: a text not taken is dropped,
+	 * as a later run must read the file as it is then. */
+	pthread_mutex_lock(&ahead_lock);
+	free(m->ahead);
+	m->ahead = NULL;
+	m->ahead_state = AHEAD_NONE;
+	pthread_mutex_unlock(&ahead_lock);
 }
 
 /* The undo text of an SQL migration (its .undo.sql) or a generator (its
@@ -1122,7 +1205,7 @@ int flux_migration_read_up(const flux_migration *cm, flux_error *err)
 		return FLUX_OK;
 	char *sql;
 	size_t len;
-	int rc = flux_file_read(m->path, &sql, &len, err);
+	int rc = take_ahead(m, &sql, &len) ? FLUX_OK : flux_file_read(m->path, &sql, &len, err);
 	if (rc) {
 		if (rc != FLUX_ERR_NOMEM)
 			err->code = FLUX_ERR_LOAD;

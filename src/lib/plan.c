@@ -292,8 +292,14 @@ int flux_plan_execute(flux_project *p, const flux_plan *plan, flux_progress_fn f
 		goto refresh;
 	int record = plan->kind == FLUX_PLAN_APPLY ? FLUX_RECORD_REGISTER
 						   : FLUX_RECORD_UNREGISTER;
-	for (size_t i = 0; i < plan->count && !rc; i++)
+	struct flux_read_ahead ahead;
+	flux_read_ahead_start(&ahead, plan->items,
+			      plan->kind == FLUX_PLAN_APPLY ? plan->count : 0);
+	for (size_t i = 0; i < plan->count && !rc; i++) {
+		flux_read_ahead_at(&ahead, i);
 		rc = step(p, plan, plan->items[i], plan->kind, record, fn, ctx, err);
+	}
+	flux_read_ahead_stop(&ahead);
 	/* Post-apply runs even after a failed migration, as upstream does;
 	 * the migration's error stays the one reported.  Not after a lost
 	 * connection or a cancel: the user asked to stop. */

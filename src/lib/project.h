@@ -122,6 +122,28 @@ struct flux_step_result {
 	size_t done, total; /* statements completed, of how many */
 };
 
+/* The files of an apply plan's next migrations, read by a thread of its
+ * own while the running one is in the database (read_ahead.c; the slot
+ * protocol is in migrations.c).  start reads nothing when fewer than two
+ * texts are left to read; at(i) says migration i runs now; stop joins
+ * the thread and drops what was read and not used.  (A rollback's undo
+ * texts are all made while it is planned.) */
+struct flux_read_ahead {
+	const flux_migration *const *items;
+	unsigned char *want;  /* items[i] is read ahead */
+	size_t n;
+	pthread_mutex_t lock;
+	pthread_cond_t moved;
+	size_t at;            /* under lock: the running migration */
+	int stop;             /* under lock */
+	pthread_t thread;
+	int started;
+};
+void flux_read_ahead_start(struct flux_read_ahead *ra, const flux_migration *const *items,
+			   size_t n);
+void flux_read_ahead_at(struct flux_read_ahead *ra, size_t i);
+void flux_read_ahead_stop(struct flux_read_ahead *ra);
+
 /* Run one migration (run_step.c): record is enum flux_record_action;
  * restart as flux_plan_set_restart() says. */
 int flux_run_step(flux_project *p, const flux_migration *m, flux_plan_kind dir, int record,

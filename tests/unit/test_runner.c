@@ -721,6 +721,50 @@ START_TEST(cancel_between_migrations_keeps_the_records)
 }
 END_TEST
 
+/* An apply reads the next migrations' files ahead (read_ahead.c) when the
+ * cache left them unread; a text read ahead and not run is dropped when
+ * the run ends, so what runs later, and its hash, is the file as it is
+ * then. */
+START_TEST(texts_read_ahead_and_not_run_are_dropped)
+{
+	project("test-good", NULL);
+	tu_write(proj, "migrations/002_b.sql", "SELECT SLEEP;\n");
+	tu_write(proj, "migrations/004_d.sql", "CREATE TABLE d (x int);\n");
+	char cache[4300];
+	snprintf(cache, sizeof(cache), "%s/cache", proj);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	unsetenv("FLUX_NO_CACHE");
+	usleep(2200 * 1000); /* past the cache's racy window (2 s) */
+	/* The first open caches every hash; the second then reads no file. */
+	struct opened r;
+	open_test(&r, NULL, 0, NULL);
+	ck_assert_msg(r.rc == FLUX_OK, "%s", r.err.message);
+	flux_project_close(r.p);
+	open_test(&r, NULL, 0, NULL);
+	ck_assert_msg(r.rc == FLUX_OK, "%s", r.err.message);
+	ck_assert_msg(strstr(r.log, "hash cache: 5 of 5 "), "log: %s", r.log);
+	flux_plan *plan;
+	flux_error err;
+	ck_assert_int_eq(flux_plan_apply(r.p, -1, &plan, &err), FLUX_OK);
+	/* 002_b sleeps until the cancel; 003_c and 004_d are read by then. */
+	to_cancel = r.p;
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, cancel_later, NULL), 0);
+	ck_assert_int_eq(flux_plan_execute(r.p, plan, NULL, NULL, &err), FLUX_ERR_CANCELLED);
+	pthread_join(t, NULL);
+	flux_plan_free(plan);
+	tu_write(proj, "migrations/004_d.sql", "CREATE TABLE d2 (x int);\n");
+	const flux_migration *m = flux_migrations_find(flux_project_migrations(r.p), "004_d");
+	size_t len;
+	const char *up = flux_migration_up(m, &len);
+	ck_assert_str_eq(up, "CREATE TABLE d2 (x int);\n");
+	char hex[33];
+	flux_md5_hex(up, len, hex);
+	ck_assert_str_eq(flux_migration_hash(m), hex);
+	flux_project_close(r.p);
+}
+END_TEST
+
 /* flux_open_options.no_cache: the cache is off, and -vv's log says so;
  * without it, the log says what the cache did. */
 START_TEST(no_cache_option_turns_the_cache_off)
@@ -795,6 +839,7 @@ int main(void)
 	tcase_add_test(tc, marks_that_cannot_be_resumed);
 	tcase_add_test(tc, cancel_statement_by_statement);
 	tcase_add_test(tc, cancel_between_migrations_keeps_the_records);
+	tcase_add_test(tc, texts_read_ahead_and_not_run_are_dropped);
 	tcase_add_test(tc, no_cache_option_turns_the_cache_off);
 	tcase_add_test(tc, uri_shown_redacted_by_the_backend);
 	suite_add_tcase(s, tc);
