@@ -85,9 +85,9 @@ static char *set_strndup(flux_migrations *set, const char *s, size_t n)
 
 static void migration_free(flux_migration *m)
 {
-	free(m->ahead);
 	if (!m)
 		return;
+	free(m->ahead);
 	free(m->up);
 	free(m->undo);
 }
@@ -604,12 +604,13 @@ static void locate_line(flux_error *err, const char *path, int line, int column)
 
 /* ---- texts read ahead ----------------------------------------------------
  * While an apply runs, a thread of read_ahead.c reads the files of the
- * next migrations that the open left unread (cache hits), so that the running thread finds each text in memory instead of
- * opening and reading the file between two commits.  The slot is the
- * only thing the two threads share: the reading thread never touches the
- * migration's text, hash or flags, which the running thread makes from
- * the slot's bytes exactly as from the file's.  A file that cannot be
- * read ahead is read by the running thread, which reports why. */
+ * next migrations that the open left unread (cache hits), so that the
+ * running thread finds each text in memory instead of opening and reading
+ * the file between two commits.  The slot is the only thing the two
+ * threads share: the reading thread never touches the migration's text,
+ * hash or flags, which the running thread makes from the slot's bytes
+ * exactly as from the file's.  A file that cannot be read ahead is read
+ * by the running thread, which reports why. */
 enum ahead { AHEAD_NONE, AHEAD_READING, AHEAD_READY, AHEAD_CLOSED };
 
 static pthread_mutex_t ahead_lock = PTHREAD_MUTEX_INITIALIZER;
