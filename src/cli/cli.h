@@ -69,7 +69,10 @@ double cli_seconds(const char *cmd, const char *s);
 /* json.c: with --json (cli_json_begin called), each command's one
  * document.  cli_print_error and cli_usage_error record the first error
  * in it instead of printing; cli_json_end prints it with "ok" and
- * "exit_status" and returns status.  Without --json these do nothing. */
+ * "exit_status" and returns status (main calls it when the command
+ * returns; a command that must print first, as status does while its
+ * project is open, calls it itself, and main's call then does nothing).
+ * Without --json these do nothing. */
 void cli_json_begin(void);
 int cli_json_on(void);
 json_t *cli_json_doc(void);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* --json: one JSON document per command on stdout, built with jansson and
- * printed when the command returns (see docs/flux-output.schema.json).
+ * printed when the command ends (see docs/flux-output.schema.json).
  * Commands add their facts to the document; errors reported through
  * cli_print_error or cli_usage_error land in its "error" member instead of
  * on stderr, so a consumer reads one thing from one place. */

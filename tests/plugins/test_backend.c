@@ -10,9 +10,9 @@
  * position; SLEEP runs until cancelled (at most 20 s); a cancel while no
  * SLEEP runs fails the next read of the records.  While the file
  * PATH.held exists, the lock is taken by "another process" named by the
- * file's first line (and a failed attempt creates PATH.tried).  split() cuts at each ';' (no quoting rules).  The
- * other variants are the same file compiled with one difference each
- * (see tests/Makefile.inc). */
+ * file's first line (and a failed attempt creates PATH.tried).  split()
+ * cuts at each ';' (no quoting rules).  The other variants are the same
+ * file compiled with one difference each (see tests/Makefile.inc). */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
