@@ -248,6 +248,7 @@ struct reader {
 	struct pending_undo *undos;
 	size_t nundos, cap_undos;
 	flux_hash_cache *cache; /* NULL: every file is read */
+	struct flux_read_help *help; /* NULL: no other thread joins */
 	int eager_undo;         /* read .undo.sql files now, not on first use */
 	int dirfd[3];           /* each stage's directory, for *at() calls */
 	flux_error *err;
@@ -723,16 +724,19 @@ struct job {
 	unsigned char md5[16];
 };
 
-struct pool {
+struct flux_file_pool {
 	struct job *jobs;
 	size_t n;
 	const flux_hash_cache *cache;
 	atomic_size_t next;
 	atomic_size_t stop;    /* the lowest failed job; n: none */
+	struct flux_read_help *help; /* where another thread may join; NULL */
+	size_t help_failed;    /* under help->lock: a helper's failed job, n */
+	flux_error help_err;
 };
 
 struct worker {
-	struct pool *pool;
+	struct flux_file_pool *pool;
 	pthread_t thread;
 	size_t failed;         /* its failed job; n: none */
 	flux_error err;
@@ -782,7 +786,8 @@ static void set_job(struct job *j, flux_migration *m, int undo, int dirfd)
 	j->rel = tail(path, m->stage == FLUX_STAGE_MAIN ? 1 : 2);
 }
 
-static int do_job(const struct pool *p, size_t i, flux_buf *scratch, flux_error *err)
+static int do_job(const struct flux_file_pool *p, size_t i, flux_buf *scratch,
+		  flux_error *err)
 {
 	struct job *j = &p->jobs[i];
 	flux_migration *m = j->m;
@@ -838,7 +843,7 @@ static int do_job(const struct pool *p, size_t i, flux_buf *scratch, flux_error 
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	struct pool *p = w->pool;
+	struct flux_file_pool *p = w->pool;
 	flux_buf scratch = {0};
 	w->failed = p->n;
 	for (;;) {
@@ -864,7 +869,7 @@ out:
 }
 
 /* The lowest failed job (its error in err), or p->n. */
-static size_t run_jobs(struct pool *p, flux_error *err)
+static size_t run_jobs(struct flux_file_pool *p, flux_error *err)
 {
 	size_t nthreads = 1;
 	if (p->n >= PARALLEL_MIN) {
@@ -886,10 +891,29 @@ static size_t run_jobs(struct pool *p, flux_error *err)
 		started++;
 	}
 	w[0].pool = p;
+	p->help_failed = p->n;
+	struct flux_read_help *help = p->help;
+	if (help) {
+		pthread_mutex_lock(&help->lock);
+		help->pool = p;
+		pthread_cond_broadcast(&help->changed);
+		pthread_mutex_unlock(&help->lock);
+	}
 	work(&w[0]);
+	/* The jobs are freed when this returns: no helper may still be on
+	 * them, and none may join now. */
+	if (help) {
+		pthread_mutex_lock(&help->lock);
+		help->pool = NULL;
+		while (help->helpers)
+			pthread_cond_wait(&help->changed, &help->lock);
+		pthread_mutex_unlock(&help->lock);
+	}
 	for (size_t k = 1; k < started; k++)
 		pthread_join(w[k].thread, NULL);
-	size_t failed = p->n;
+	size_t failed = p->help_failed;
+	if (failed < p->n)
+		*err = p->help_err;
 	for (size_t k = 0; k < started; k++)
 		if (w[k].failed < failed) {
 			failed = w[k].failed;
@@ -897,6 +921,58 @@ static size_t run_jobs(struct pool *p, flux_error *err)
 		}
 	free(w);
 	return failed;
+}
+
+void flux_read_help_init(struct flux_read_help *h)
+{
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->changed, NULL);
+	h->pool = NULL;
+	h->helpers = 0;
+	h->over = 0;
+}
+
+void flux_read_help_destroy(struct flux_read_help *h)
+{
+	pthread_cond_destroy(&h->changed);
+	pthread_mutex_destroy(&h->lock);
+}
+
+void flux_read_help_end(struct flux_read_help *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->over = 1;
+	pthread_cond_broadcast(&h->changed);
+	pthread_mutex_unlock(&h->lock);
+}
+
+void flux_read_help_join(struct flux_read_help *h)
+{
+	pthread_mutex_lock(&h->lock);
+	while (!h->pool && !h->over)
+		pthread_cond_wait(&h->changed, &h->lock);
+	struct flux_file_pool *p = h->pool;
+	if (p)
+		h->helpers++;
+	pthread_mutex_unlock(&h->lock);
+	if (!p)
+		return;
+	/* A worker like the pool's own: it takes jobs until none is left or
+	 * one has failed, and its failure counts as theirs. */
+	struct worker *w = calloc(1, sizeof(*w));
+	if (w) {
+		w->pool = p;
+		work(w);
+	}
+	pthread_mutex_lock(&h->lock);
+	if (w && w->failed < p->help_failed) {
+		p->help_failed = w->failed;
+		p->help_err = w->err;
+	}
+	h->helpers--;
+	pthread_cond_broadcast(&h->changed);
+	pthread_mutex_unlock(&h->lock);
+	free(w);
 }
 
 static const char *job_name(void *ctx, size_t i)
@@ -950,7 +1026,8 @@ static int load_texts(struct reader *r)
 				set_job(&jobs[k++], m, 1, r->dirfd[s]);
 		}
 	size_t njobs = k;
-	struct pool pool = {.jobs = jobs, .n = njobs, .cache = r->cache};
+	struct flux_file_pool pool = {.jobs = jobs, .n = njobs, .cache = r->cache,
+				      .help = r->help};
 	if (r->cache)
 		flux_hash_cache_prepare(r->cache, njobs, job_name, jobs);
 	flux_error jerr;
@@ -1094,13 +1171,13 @@ static int match_undos(struct reader *r)
 }
 
 static int load(const char *dir, flux_helpers *h, int use_cache, int eager_undo,
-		flux_migrations **out, flux_error *err);
+		struct flux_read_help *help, flux_migrations **out, flux_error *err);
 
 /* Everything read now, as documented in flux.h: no cache, and the undo
  * files too. */
 int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err)
 {
-	return load(dir, NULL, 0, 1, out, err);
+	return load(dir, NULL, 0, 1, NULL, out, err);
 }
 
 /* A project's read: .undo.sql files are read when first asked for, which
@@ -1108,9 +1185,10 @@ int flux_migrations_read(const char *dir, flux_migrations **out, flux_error *err
  * applying and checking a directory of N migrations touches N files, not
  * 2N, with or without the cache. */
 int flux_migrations_load_cached(const char *dir, flux_helpers *h, int use_cache,
-				flux_migrations **out, flux_error *err)
+				struct flux_read_help *help, flux_migrations **out,
+				flux_error *err)
 {
-	return load(dir, h, use_cache, 0, out, err);
+	return load(dir, h, use_cache, 0, help, out, err);
 }
 
 const char *flux_migrations_notes(const flux_migrations *set)
@@ -1119,11 +1197,12 @@ const char *flux_migrations_notes(const flux_migrations *set)
 }
 
 static int load(const char *dir, flux_helpers *h, int use_cache, int eager_undo,
-		flux_migrations **out, flux_error *err)
+		struct flux_read_help *help, flux_migrations **out, flux_error *err)
 {
 	flux_error_clear(err);
 	*out = NULL;
-	struct reader r = {.err = err, .eager_undo = eager_undo, .dirfd = {-1, -1, -1}};
+	struct reader r = {.err = err, .help = help, .eager_undo = eager_undo,
+			   .dirfd = {-1, -1, -1}};
 	r.set = calloc(1, sizeof(*r.set));
 	if (!r.set || !(r.set->dir = flux_strdup(dir))) {
 		free(r.set);

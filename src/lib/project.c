@@ -187,6 +187,7 @@ struct read_job {
 	const char *dir;
 	flux_helpers *helpers;
 	int use_cache;
+	struct flux_read_help help;
 	flux_migrations *set;
 	flux_error err;
 	int rc;
@@ -195,7 +196,9 @@ struct read_job {
 static void *read_migrations(void *arg)
 {
 	struct read_job *j = arg;
-	j->rc = flux_migrations_load_cached(j->dir, j->helpers, j->use_cache, &j->set, &j->err);
+	j->rc = flux_migrations_load_cached(j->dir, j->helpers, j->use_cache, &j->help, &j->set,
+					    &j->err);
+	flux_read_help_end(&j->help);
 	/* A wait for the lock ends at once: the run fails on the file. */
 	if (j->rc) {
 		pthread_mutex_lock(&j->p->wait_lock);
@@ -269,6 +272,7 @@ int flux_project_open(const flux_open_options *caller, flux_project **out, flux_
 	 * broken file fails the run with the database untouched. */
 	struct read_job job = {.p = p, .dir = flux_config_migration_path(p->config),
 			       .helpers = &p->helpers, .use_cache = !o->no_cache};
+	flux_read_help_init(&job.help);
 	pthread_t reader;
 	int threaded = pthread_create(&reader, NULL, read_migrations, &job) == 0;
 	if (!threaded)
@@ -284,8 +288,13 @@ int flux_project_open(const flux_open_options *caller, flux_project **out, flux_
 				    "project; nothing was changed");
 	if (!rc)
 		rc = read_records_early(p, o, err);
-	if (threaded)
+	/* Done with its own part, this thread shares the files' instead of
+	 * waiting for them. */
+	if (threaded) {
+		flux_read_help_join(&job.help);
 		pthread_join(reader, NULL);
+	}
+	flux_read_help_destroy(&job.help);
 	p->migrations = job.set;
 	/* What the read had to say (why a hash cache was ignored, ...): for
 	 * -vv, never an error; the read thread could not log it itself, as the

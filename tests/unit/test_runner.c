@@ -794,6 +794,55 @@ START_TEST(no_cache_option_turns_the_cache_off)
 }
 END_TEST
 
+/* The opening thread, once its records are read, joins the load's file
+ * jobs (flux_read_help_join): a bad file it takes must fail the open, and
+ * the lowest bad file in id order is the error, whichever thread read it.
+ * Every file from 10700 on holds a NUL byte; a failed load caches nothing,
+ * so each of the ten opens reads all 1,200 files, in chunks both threads
+ * take.  Without the helper's failure merged into the load's, an open
+ * names a later file or (its worker stopped past the failure) succeeds. */
+START_TEST(first_bad_file_fails_the_open_whichever_thread_read_it)
+{
+	project("sqlite", NULL);
+	for (int i = 0; i < 1200; i++) {
+		char path[4300];
+		snprintf(path, sizeof(path), "%s/migrations/1%04d_m.sql", proj, i);
+		FILE *f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		static const char bad[] = "SELECT 1;\0\n", good[] = "SELECT 1;\n";
+		if (i >= 700)
+			fwrite(bad, 1, sizeof(bad) - 1, f);
+		else
+			fwrite(good, 1, sizeof(good) - 1, f);
+		ck_assert_int_eq(fclose(f), 0);
+	}
+	char cache[4300];
+	snprintf(cache, sizeof(cache), "%s/cache", proj);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	unsetenv("FLUX_NO_CACHE");
+	char cfg[4200], uri[4300], want[4400];
+	snprintf(cfg, sizeof(cfg), "%s/flux.toml", proj);
+	snprintf(uri, sizeof(uri), "sqlite:%s/db.sqlite", proj);
+	snprintf(want, sizeof(want), "%s/migrations/10700_m.sql: the SQL holds a NUL byte",
+		 proj);
+	for (int run = 0; run < 10; run++) {
+		flux_open_options o;
+		flux_open_options_init(&o, FLUX_OPEN_OPTIONS_VERSION);
+		o.config_path = cfg;
+		o.uri = uri;
+		o.backend_path = TEST_BACKEND_PATH;
+		flux_project *p = NULL;
+		flux_error err;
+		int rc = flux_project_open(&o, &p, &err);
+		ck_assert_msg(rc == FLUX_ERR_LOAD, "run %d: %d, %s", run, rc,
+			      rc ? err.message : "opened");
+		ck_assert_msg(strstr(err.message, want) == err.message, "run %d: %s", run,
+			      err.message);
+		ck_assert_ptr_null(p);
+	}
+}
+END_TEST
+
 START_TEST(uri_shown_redacted_by_the_backend)
 {
 	project("test-good", NULL);
@@ -841,6 +890,7 @@ int main(void)
 	tcase_add_test(tc, cancel_between_migrations_keeps_the_records);
 	tcase_add_test(tc, texts_read_ahead_and_not_run_are_dropped);
 	tcase_add_test(tc, no_cache_option_turns_the_cache_off);
+	tcase_add_test(tc, first_bad_file_fails_the_open_whichever_thread_read_it);
 	tcase_add_test(tc, uri_shown_redacted_by_the_backend);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
