@@ -177,6 +177,15 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 
 /* What will run, before the question: the migrations in order, or why
  * there are none, and the repeatable migrations around them. */
+/* Whether the plan runs pre-apply or post-apply migrations (there are
+ * some, and the plan runs them). */
+static int runs_repeatable(flux_project *p, const flux_plan *plan)
+{
+	const flux_migrations *set = flux_project_migrations(p);
+	return flux_plan_runs_repeatable(plan) && flux_migrations_count(set, FLUX_STAGE_PRE) +
+							  flux_migrations_count(set, FLUX_STAGE_POST);
+}
+
 static void describe_plan(flux_project *p, const flux_plan *plan, int rollback,
 			  const struct run_opts *ro)
 {
@@ -199,10 +208,10 @@ static void describe_plan(flux_project *p, const flux_plan *plan, int rollback,
 		printf("Nothing to apply: all %zu migrations are applied.\n",
 		       flux_migrations_count(set, FLUX_STAGE_MAIN));
 	}
-	size_t pre = flux_migrations_count(set, FLUX_STAGE_PRE);
-	size_t post = flux_migrations_count(set, FLUX_STAGE_POST);
-	if (flux_plan_runs_repeatable(plan) && pre + post)
-		printf("Repeatable: %zu pre-apply before, %zu post-apply after.\n", pre, post);
+	if (runs_repeatable(p, plan))
+		printf("Repeatable: %zu pre-apply before, %zu post-apply after.\n",
+		       flux_migrations_count(set, FLUX_STAGE_PRE),
+		       flux_migrations_count(set, FLUX_STAGE_POST));
 }
 
 /* The plan for --json: what describe_plan says, as facts, with the
@@ -448,7 +457,7 @@ static int run(struct cli *cli, const char *cmd, struct run_opts *ro)
 	else if (rc && err.migration[0])
 		printf("%s %zu of %zu migrations; '%s' failed and was rolled back.\n",
 		       rollback ? "Undid" : "Applied", rep.done, n, err.migration);
-	else if (!rc)
+	else if (!rc && (n || runs_repeatable(p, plan)))
 		printf("%s%s %zu migration%s in %.1f ms.%s\n",
 		       cli_progress_sgr(rep.progress, "\033[1m"), rollback ? "Undid" : "Applied",
 		       rep.done, rep.done == 1 ? "" : "s", rep.seconds * 1000.0,

@@ -66,7 +66,10 @@ t_apply_all_and_n() {
 	has "$WORK/out" "applied    003_c" && has "$WORK/out" "Applied 2 migrations" &&
 	eq "$(ids)" "001_a 002_b 003_c" || return 1
 	eq "$(q "SELECT group_concat(stage) FROM log")" "pre,post,pre,post" || return 1
-	run 0 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/out" "Nothing to apply: all 3 migrations are applied."
+	run 0 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/out" "Nothing to apply: all 3 migrations are applied." &&
+	# The repeatable migrations ran: the summary says how long they took.
+	has "$WORK/out" "Repeatable: 1 pre-apply before, 1 post-apply after." &&
+	has "$WORK/out" "Applied 0 migrations in "
 }
 ok "apply N, apply all (URI from FLUX_DATABASE_URL), pre/post around each run" t_apply_all_and_n
 

@@ -49,7 +49,9 @@ t_no_reads() {
 	grep -q '^005_t5  *Applied' "$WORK/out" || return 1
 	opened "$FLUX" validate "sqlite:$DB" && eq "$(nopened)" 0 || return 1
 	opened "$FLUX" apply "sqlite:$DB" -y && eq "$(nopened)" 0 &&
-	has "$WORK/out" "Nothing to apply"
+	has "$WORK/out" "Nothing to apply" &&
+	# Nothing ran, not even a repeatable migration: no "Applied 0" line.
+	eq "$(wc -l < "$WORK/out" | tr -d ' ')" 1
 }
 if [ "$have_strace" -eq 1 ]; then
 	ok "the next runs (status, validate, no-op apply) open no migration file" t_no_reads
