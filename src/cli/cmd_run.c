@@ -175,8 +175,6 @@ static int parse(const char *cmd, int argc, char **argv, struct run_opts *ro,
 	return 0;
 }
 
-/* What will run, before the question: the migrations in order, or why
- * there are none, and the repeatable migrations around them. */
 /* Whether the plan runs pre-apply or post-apply migrations (there are
  * some, and the plan runs them). */
 static int runs_repeatable(flux_project *p, const flux_plan *plan)
@@ -186,6 +184,8 @@ static int runs_repeatable(flux_project *p, const flux_plan *plan)
 							  flux_migrations_count(set, FLUX_STAGE_POST);
 }
 
+/* What will run, before the question: the migrations in order, or why
+ * there are none, and the repeatable migrations around them. */
 static void describe_plan(flux_project *p, const flux_plan *plan, int rollback,
 			  const struct run_opts *ro)
 {
