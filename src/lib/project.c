@@ -288,8 +288,8 @@ int flux_project_open(const flux_open_options *caller, flux_project **out, flux_
 				    "project; nothing was changed");
 	if (!rc)
 		rc = read_records_early(p, o, err);
-	/* Done with its own part, this thread shares the files' instead of
-	 * waiting for them. */
+	/* Done with its own part, this thread works on the file jobs with
+	 * the reading thread instead of waiting for them. */
 	if (threaded) {
 		flux_read_help_join(&job.help);
 		pthread_join(reader, NULL);

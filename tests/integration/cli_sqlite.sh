@@ -456,4 +456,17 @@ t_demo_project() {
 }
 ok "examples/demo (SQL with undo, .py, generator script, pre/post) applies and rolls back" t_demo_project
 
+# Without repeatable migrations, nothing to do is one line: no
+# "Applied 0 migrations in 0.0 ms." (or "Undid 0") after it.
+t_nothing_to_do_is_one_line() {
+	sqlite_project "$P" || return 1
+	run 0 "$FLUX" apply "sqlite:$DB" -y && has "$WORK/out" "Applied 2 migrations in " &&
+	run 0 "$FLUX" apply "sqlite:$DB" -y &&
+	eq "$(cat "$WORK/out")" "Nothing to apply: all 2 migrations are applied." &&
+	run 0 "$FLUX" rollback "sqlite:$DB" -y && has "$WORK/out" "Undid 2 migrations in " &&
+	run 0 "$FLUX" rollback "sqlite:$DB" -y &&
+	eq "$(cat "$WORK/out")" "Nothing to undo: no migration is applied."
+}
+ok "nothing to apply or undo, no repeatable migration: one line, no summary" t_nothing_to_do_is_one_line
+
 done_testing
