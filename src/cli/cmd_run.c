@@ -199,14 +199,20 @@ static void describe_plan(flux_project *p, const flux_plan *plan, int rollback,
 	} else if (!rollback && ro->to) {
 		printf("Nothing to apply: '%s' is applied already.\n", ro->to);
 	} else if (ro->n == 0) {
-		printf("Nothing to %s: N is 0 (%zu of %zu migrations are applied).\n",
-		       rollback ? "undo" : "apply", applied,
-		       flux_migrations_count(set, FLUX_STAGE_MAIN));
+		size_t total = flux_migrations_count(set, FLUX_STAGE_MAIN);
+		printf("Nothing to %s: N is 0 (%zu of %zu migration%s applied).\n",
+		       rollback ? "undo" : "apply", applied, total,
+		       total == 1 ? " is" : "s are");
 	} else if (rollback) {
 		printf("Nothing to undo: no migration is applied.\n");
 	} else {
-		printf("Nothing to apply: all %zu migrations are applied.\n",
-		       flux_migrations_count(set, FLUX_STAGE_MAIN));
+		size_t total = flux_migrations_count(set, FLUX_STAGE_MAIN);
+		if (total == 0)
+			printf("Nothing to apply: there are no migrations.\n");
+		else if (total == 1)
+			printf("Nothing to apply: the one migration is applied.\n");
+		else
+			printf("Nothing to apply: all %zu migrations are applied.\n", total);
 	}
 	if (runs_repeatable(p, plan))
 		printf("Repeatable: %zu pre-apply before, %zu post-apply after.\n",

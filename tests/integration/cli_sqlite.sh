@@ -469,4 +469,17 @@ t_nothing_to_do_is_one_line() {
 }
 ok "nothing to apply or undo, no repeatable migration: one line, no summary" t_nothing_to_do_is_one_line
 
+# The count in "Nothing to apply" reads right for none and for one.
+t_nothing_to_apply_counts() {
+	sqlite_project "$P" 1 && rm -f "$DB" migrations/001_a.sql migrations/001_a.undo.sql || return 1
+	run 0 "$FLUX" apply "sqlite:$DB" -y &&
+	eq "$(cat "$WORK/out")" "Nothing to apply: there are no migrations." || return 1
+	sqlite_project "$P" 1 && rm -f "$DB" || return 1
+	run 0 "$FLUX" apply "sqlite:$DB" -y && run 0 "$FLUX" apply "sqlite:$DB" -y &&
+	eq "$(cat "$WORK/out")" "Nothing to apply: the one migration is applied." &&
+	run 0 "$FLUX" apply "sqlite:$DB" 0 -y &&
+	eq "$(cat "$WORK/out")" "Nothing to apply: N is 0 (1 of 1 migration is applied)."
+}
+ok "nothing to apply: no migrations, one migration, N of 0 with one" t_nothing_to_apply_counts
+
 done_testing
