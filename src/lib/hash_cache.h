@@ -84,9 +84,9 @@ int flux_file_read_at(int dirfd, const char *name, const char *path, size_t size
  * thread, then done, would only wait, so it joins the file jobs instead:
  * on two cores the 1,000 stats of a no-op are shared, not left to the
  * load's thread (a no-op over 1,000 SQLite migrations took 16.1 ms
- * instead of 17.1, 301 alternated rounds).  The
- * load's thread publishes its jobs while they run (help may be NULL: no
- * one joins) and calls flux_read_help_end() when the load returns. */
+ * instead of 17.1, 301 alternated rounds).  The load's thread publishes
+ * its jobs while they run (help may be NULL: no one joins) and calls
+ * flux_read_help_end() when the load returns. */
 struct flux_file_pool;
 struct flux_read_help {
 	pthread_mutex_t lock;

@@ -961,20 +961,16 @@ void flux_read_help_join(struct flux_read_help *h)
 		return;
 	/* A worker like the pool's own: it takes jobs until none is left or
 	 * one has failed, and its failure counts as theirs. */
-	struct worker *w = calloc(1, sizeof(*w));
-	if (w) {
-		w->pool = p;
-		work(w);
-	}
+	struct worker w = {.pool = p};
+	work(&w);
 	pthread_mutex_lock(&h->lock);
-	if (w && w->failed < p->help_failed) {
-		p->help_failed = w->failed;
-		p->help_err = w->err;
+	if (w.failed < p->help_failed) {
+		p->help_failed = w.failed;
+		p->help_err = w.err;
 	}
 	h->helpers--;
 	pthread_cond_broadcast(&h->changed);
 	pthread_mutex_unlock(&h->lock);
-	free(w);
 }
 
 static const char *job_name(void *ctx, size_t i)
